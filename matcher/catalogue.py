@@ -1,0 +1,286 @@
+"""Loading and validating scenario catalogues and company files.
+
+Catalogue files (YAML or JSON) follow ``scenarios.schema.json``; company JSONL lines follow
+``company.schema.json`` (both ship in ``matcher/resources`` and are copied in ``data/schema``).
+Company CSV and scenario JSONL are the light formats of ``matcher rank``. Every problem is a
+:class:`~matcher.errors.DataError` naming the file, the line or field, and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError
+from .types import Company, Composite, Scenario
+
+__all__ = [
+    "Catalogue",
+    "load_catalogue",
+    "load_companies",
+    "load_companies_jsonl",
+    "load_companies_csv",
+    "load_scenarios_jsonl",
+    "company_from_dict",
+    "scenario_from_dict",
+    "read_text",
+]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    zone: str
+    composites: tuple[Composite, ...]
+    opportunities: tuple[Scenario, ...]
+
+    def children(self, composite_id: str) -> list[Scenario]:
+        return [s for s in self.opportunities if s.parent_id == composite_id]
+
+
+@lru_cache(maxsize=4)
+def _schema(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("matcher.resources").joinpath(name).read_text("utf-8"))
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a UTF-8 file (BOM allowed) or raise a DataError that says what is wrong."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: file not found")
+    if p.is_dir():
+        raise DataError(f"{p}: is a folder, expected a file")
+    raw = p.read_bytes()
+    if not raw.strip():
+        raise DataError(f"{p}: file is empty")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{p}: not UTF-8 (byte {exc.start}); re-save it as UTF-8 "
+            "(e.g. `iconv -f GB18030 -t UTF-8 in > out`)"
+        ) from exc
+
+
+def _validate(doc: Any, schema_name: str, where: str) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_schema(schema_name))
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        loc = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise DataError(f"{where}: {loc}: {e.message}{more}")
+
+
+def _tuple(v: Any) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        return tuple(x.strip() for x in v.replace("；", ";").replace("、", ";").split(";") if x.strip())
+    return tuple(str(x) for x in v)
+
+
+def scenario_from_dict(d: Mapping[str, Any]) -> Scenario:
+    names = {f.name for f in fields(Scenario)}
+    kw = {k: v for k, v in d.items() if k in names}
+    for k in ("keywords", "industry_codes", "preferred_certifications"):
+        if k in kw:
+            kw[k] = _tuple(kw[k])
+    if "published" in kw and kw["published"] is not None:
+        kw["published"] = str(kw["published"])
+    return Scenario(**kw)
+
+
+def company_from_dict(d: Mapping[str, Any]) -> Company:
+    names = {f.name for f in fields(Company)}
+    kw = {k: v for k, v in d.items() if k in names}
+    for k in ("products", "industry_codes", "certifications"):
+        if k in kw:
+            kw[k] = _tuple(kw[k])
+    return Company(**kw)
+
+
+def load_catalogue(path: str | os.PathLike[str]) -> Catalogue:
+    """Load and validate a catalogue (YAML or JSON); all-or-nothing."""
+    text = read_text(path)
+    p = Path(path)
+    try:
+        if p.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            doc = yaml.safe_load(text)
+        else:
+            doc = json.loads(text)
+    except Exception as exc:  # yaml and json raise different types; report either plainly
+        raise DataError(f"{p}: cannot parse ({exc.__class__.__name__}: {exc})") from exc
+    _validate(doc, "scenarios.schema.json", str(p))
+    composites = tuple(Composite(**c) for c in doc["composites"])
+    comp_ids = [c.id for c in composites]
+    _unique(comp_ids, f"{p}: composite")
+    opps = tuple(scenario_from_dict(o) for o in doc["opportunities"])
+    _unique([o.id for o in opps] + comp_ids, f"{p}: scenario")
+    known = set(comp_ids)
+    from .industry import industry_table
+
+    table = industry_table()
+    for o in opps:
+        if o.parent_id not in known:
+            raise DataError(
+                f"{p}: opportunity {o.id}: parent_id {o.parent_id!r} is not a composite id "
+                f"({', '.join(comp_ids[:5])}...)"
+            )
+        bad = [c for c in o.industry_codes if not table.is_known(c)]
+        if bad:
+            raise DataError(
+                f"{p}: opportunity {o.id}: unknown GB/T 4754-2017 code(s) {bad}; "
+                "use 2-4 digit codes from the standard"
+            )
+    return Catalogue(zone=doc["zone"], composites=composites, opportunities=opps)
+
+
+def _unique(ids: Sequence[str], what: str) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise DataError(f"{what} id {i!r} appears twice; ids must be unique")
+        seen.add(i)
+
+
+def load_companies_jsonl(path: str | os.PathLike[str]) -> list[Company]:
+    """Company profiles, one JSON object per line, each validated against the schema."""
+    text = read_text(path)
+    out: list[Company] = []
+    seen: dict[str, int] = {}
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: line {line_no}: malformed JSON ({exc.msg}); fix or remove it") from exc
+        _validate(doc, "company.schema.json", f"{path}: line {line_no}")
+        if doc["id"] in seen:
+            raise DataError(
+                f"{path}: line {line_no}: duplicate id {doc['id']!r} (first on line {seen[doc['id']]})"
+            )
+        seen[doc["id"]] = line_no
+        out.append(company_from_dict(doc))
+    if not out:
+        raise DataError(f"{path}: no company profiles found")
+    return out
+
+
+_NUMERIC = {
+    "registered_capital_wan": float,
+    "intended_investment_yi": float,
+    "space_needed_m2": float,
+    "founded": int,
+    "employees": int,
+}
+
+
+def load_companies_csv(
+    path: str | os.PathLike[str],
+    id_col: str = "id",
+    text_col: str = "description",
+    name_col: str = "name",
+) -> list[Company]:
+    """Companies from CSV: ``id``, ``name``, ``description`` by default; extra known columns used."""
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    missing = [c for c in (id_col, text_col) if c not in header]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {missing}; the header has {header}. "
+            "Map yours with --id-col/--text-col/--name-col"
+        )
+    known = {f.name for f in fields(Company)} - {"id", "name", "description", "contact"}
+    out: list[Company] = []
+    seen: dict[str, int] = {}
+    for line_no, row in enumerate(reader, start=2):
+        if None in row:
+            raise DataError(f"{path}: line {line_no}: more fields than the header has; check quoting")
+        cid = (row.get(id_col) or "").strip()
+        if not cid:
+            raise DataError(f"{path}: line {line_no}: empty {id_col!r}")
+        if cid in seen:
+            raise DataError(f"{path}: line {line_no}: duplicate id {cid!r} (first on line {seen[cid]})")
+        seen[cid] = line_no
+        desc = (row.get(text_col) or "").strip()
+        name = (row.get(name_col) or "").strip() if name_col in header else ""
+        if not desc and not name:
+            raise DataError(f"{path}: line {line_no}: company {cid!r} has no text in {text_col!r}")
+        extra: dict[str, Any] = {}
+        for col in known & set(header):
+            value = (row.get(col) or "").strip()
+            if not value:
+                continue
+            if col in _NUMERIC:
+                try:
+                    extra[col] = _NUMERIC[col](float(value))
+                except ValueError as exc:
+                    raise DataError(f"{path}: line {line_no}: {col} {value!r} is not a number") from exc
+            elif col == "listed":
+                extra[col] = value.lower() in ("1", "true", "yes", "是")
+            elif col in ("products", "industry_codes", "certifications"):
+                extra[col] = _tuple(value)
+            else:
+                extra[col] = value
+        out.append(Company(id=cid, name=name or cid, description=desc or name, **extra))
+    if not out:
+        raise DataError(f"{path}: no rows after the header")
+    return out
+
+
+def load_companies(path: str | os.PathLike[str], **csv_options: str) -> list[Company]:
+    """By extension: ``.jsonl`` profiles or ``.csv`` rows."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return load_companies_csv(path, **csv_options)
+    if suffix in (".jsonl", ".ndjson"):
+        return load_companies_jsonl(path)
+    raise DataError(f"{path}: unknown company file type {suffix!r}; use .csv or .jsonl")
+
+
+def load_scenarios_jsonl(path: str | os.PathLike[str]) -> list[Scenario]:
+    """Scenarios for ``matcher rank``: ``id``, ``title``, ``description`` required per line."""
+    text = read_text(path)
+    out: list[Scenario] = []
+    seen: dict[str, int] = {}
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: line {line_no}: malformed JSON ({exc.msg}); fix or remove it") from exc
+        if not isinstance(doc, dict):
+            raise DataError(f"{path}: line {line_no}: expected a JSON object")
+        missing = [k for k in ("id", "title", "description") if not str(doc.get(k) or "").strip()]
+        if missing:
+            raise DataError(f"{path}: line {line_no}: missing or empty field(s) {missing}")
+        sid = str(doc["id"])
+        if sid in seen:
+            raise DataError(f"{path}: line {line_no}: duplicate id {sid!r} (first on line {seen[sid]})")
+        seen[sid] = line_no
+        data = dict(doc)
+        data["id"] = sid
+        data.setdefault("title_zh", data.pop("title"))
+        data.setdefault("description_zh", data.pop("description"))
+        try:
+            out.append(scenario_from_dict(data))
+        except TypeError as exc:
+            raise DataError(f"{path}: line {line_no}: {exc}") from exc
+    if not out:
+        raise DataError(f"{path}: no scenarios found")
+    return out

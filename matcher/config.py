@@ -1,0 +1,159 @@
+"""Engine settings: frozen dataclasses passed in as arguments (never read from the environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = [
+    "EncoderConfig",
+    "IndexConfig",
+    "LexicalConfig",
+    "FusionConfig",
+    "ConstraintConfig",
+    "EngineConfig",
+    "config_from_dict",
+]
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """Which sentence encoder embeds the texts.
+
+    ``name``: ``use`` (default, USE-multilingual v3), ``e5`` (multilingual-e5-small, 4-bit),
+    ``st`` (any local sentence-transformers folder, ``model_path``), or a ``+``-joined
+    combination such as ``use+e5`` (concatenated vectors, cosine = mean of the cosines).
+    """
+
+    name: str = "use"
+    model_path: str | None = None
+    num_threads: int = 2
+    batch_size: int = 64
+    sentences: bool = True
+    max_sentences: int = 48
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Vector index: ``flat`` (exact, faiss), ``ivf`` (faiss IVF, ANN) or ``numpy`` (reference)."""
+
+    backend: str = "flat"
+    ivf_nlist: int = 0  # 0: about 4·sqrt(n)
+    ivf_nprobe: int = 16
+    exact_below: int = 20000  # the ANN backend searches exactly below this many vectors
+
+
+@dataclass(frozen=True)
+class LexicalConfig:
+    """Lexical scorer: ``tfidf`` (character n-grams for Chinese, words for English)."""
+
+    backend: str = "tfidf"
+    ngram_range: tuple[int, int] = (1, 3)
+    sublinear_tf: bool = True
+    min_df: int = 1
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """How score parts become one score.
+
+    ``method``: ``convex`` (weighted sum of per-query min-max normalised parts) or ``rrf``
+    (reciprocal-rank fusion of the parts' rankings, ``rrf_k``). The default weights were chosen
+    by cross-validation on ``data/eval`` (see ``models/fusion/CARD.md``); ``structured`` is a
+    policy prior (firm strength, chain position, space and investment fit), not tuned.
+    """
+
+    method: str = "convex"
+    weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "dense": 0.45,
+            "lexical": 0.25,
+            "keyword": 0.10,
+            "industry": 0.15,
+            "structured": 0.05,
+        }
+    )
+    rrf_k: int = 60
+
+
+@dataclass(frozen=True)
+class ConstraintConfig:
+    """Hard constraints (space needed > space offered, investment below the minimum).
+
+    ``mode``: ``flag`` keeps the firm, subtracts ``penalty`` and states why not;
+    ``filter`` drops it from the results.
+    """
+
+    mode: str = "flag"
+    penalty: float = 0.15
+    match_closed: bool = False
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """All settings of one engine; saved in the index manifest."""
+
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    lexical: LexicalConfig = field(default_factory=LexicalConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    constraints: ConstraintConfig = field(default_factory=ConstraintConfig)
+    candidates: int = 300
+    collapse_duplicates: bool = True
+    infer_industry: bool = True
+
+    def __post_init__(self) -> None:
+        if self.fusion.method not in ("convex", "rrf"):
+            raise ConfigError(
+                f"unknown fusion method {self.fusion.method!r}; choose 'convex' or 'rrf'"
+            )
+        if self.constraints.mode not in ("flag", "filter"):
+            raise ConfigError(
+                f"unknown constraint mode {self.constraints.mode!r}; choose 'flag' or 'filter'"
+            )
+        unknown = set(self.fusion.weights) - set(SCORE_PARTS)
+        if unknown:
+            raise ConfigError(
+                f"unknown fusion weight(s) {sorted(unknown)}; known parts: {list(SCORE_PARTS)}"
+            )
+        if self.candidates < 1:
+            raise ConfigError("candidates must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_dict(self)
+
+
+SCORE_PARTS = ("dense", "lexical", "keyword", "industry", "structured")
+
+
+def _to_dict(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _to_dict(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, tuple):
+        return list(obj)
+    if isinstance(obj, dict):
+        return dict(obj)
+    return obj
+
+
+def config_from_dict(data: dict[str, Any]) -> EngineConfig:
+    """Rebuild an :class:`EngineConfig` from :meth:`EngineConfig.to_dict` output."""
+    sub = {
+        "encoder": EncoderConfig,
+        "index": IndexConfig,
+        "lexical": LexicalConfig,
+        "fusion": FusionConfig,
+        "constraints": ConstraintConfig,
+    }
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in sub:
+            cls = sub[key]
+            names = {f.name for f in fields(cls)}
+            args = {k: (tuple(v) if isinstance(v, list) else v) for k, v in value.items() if k in names}
+            kwargs[key] = cls(**args)
+        elif key in {f.name for f in fields(EngineConfig)}:
+            kwargs[key] = value
+    return EngineConfig(**kwargs)

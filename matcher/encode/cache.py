@@ -1,0 +1,145 @@
+"""Embedding cache keyed by model fingerprint, role and the hash of the normalised text.
+
+Unchanged text is never encoded twice: not within a run (duplicates are encoded once) and not
+across runs when a cache folder is given. The folder holds one ``.npy`` matrix and one key list
+per model, replaced atomically on save.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .base import Encoder, Role
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+def text_key(fingerprint: str, role: Role, text: str) -> str:
+    return hashlib.sha1(f"{fingerprint}\0{role}\0{text}".encode()).hexdigest()
+
+
+class EmbeddingCache:
+    """In-memory map from text key to vector, optionally persisted in ``folder``."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.folder = Path(folder) if folder else None
+        self._store: dict[str, dict[str, np.ndarray]] = {}
+        self._dirty: set[str] = set()
+
+    def _file_stem(self, fingerprint: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_.+-]", "_", fingerprint)
+
+    def _table(self, fingerprint: str) -> dict[str, np.ndarray]:
+        table = self._store.get(fingerprint)
+        if table is None:
+            table = {}
+            if self.folder is not None:
+                stem = self.folder / self._file_stem(fingerprint)
+                keys_file, vec_file = stem.with_suffix(".keys.json"), stem.with_suffix(".npy")
+                if keys_file.exists() and vec_file.exists():
+                    try:
+                        keys = json.loads(keys_file.read_text("utf-8"))
+                        vecs = np.load(vec_file, allow_pickle=False)
+                        if len(keys) == len(vecs):
+                            table = dict(zip(keys, vecs, strict=True))
+                        else:
+                            logger.warning("embedding cache %s is inconsistent; ignoring it", stem)
+                    except (OSError, ValueError) as exc:
+                        logger.warning("embedding cache %s unreadable (%s); ignoring it", stem, exc)
+            self._store[fingerprint] = table
+        return table
+
+    def get(self, fingerprint: str, key: str) -> np.ndarray | None:
+        return self._table(fingerprint).get(key)
+
+    def put(self, fingerprint: str, key: str, vector: np.ndarray) -> None:
+        self._table(fingerprint)[key] = vector
+        self._dirty.add(fingerprint)
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self._store.values())
+
+    def save(self) -> None:
+        """Write changed tables to the folder (temp file + rename, never half a file)."""
+        if self.folder is None or not self._dirty:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for fingerprint in sorted(self._dirty):
+            table = self._store[fingerprint]
+            keys = list(table)
+            vecs = np.stack([table[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
+            stem = self.folder / self._file_stem(fingerprint)
+            _atomic_write(stem.with_suffix(".npy"), lambda f, v=vecs: np.save(f, v))
+            _atomic_write(
+                stem.with_suffix(".keys.json"),
+                lambda f, k=keys: f.write(json.dumps(k).encode()),
+            )
+        self._dirty.clear()
+
+
+def _atomic_write(path: Path, write: Callable[..., object]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class CachingEncoder:
+    """Wraps an :class:`Encoder`: de-duplicates, consults the cache, encodes the rest in batches."""
+
+    def __init__(self, encoder: Encoder, cache: EmbeddingCache | None = None, batch_size: int = 64):
+        self.encoder = encoder
+        self.cache = cache if cache is not None else EmbeddingCache()
+        self.batch_size = max(1, batch_size)
+        self.encoded = 0  # texts actually sent to the model, for tests and progress reports
+
+    @property
+    def name(self) -> str:
+        return self.encoder.name
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
+
+    @property
+    def fingerprint(self) -> str:
+        return self.encoder.fingerprint
+
+    def encode(
+        self, texts: Sequence[str], role: Role = "passage", progress: Progress | None = None
+    ) -> np.ndarray:
+        fp = self.encoder.fingerprint
+        keys = [text_key(fp, role, t) for t in texts]
+        missing: dict[str, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k not in missing and self.cache.get(fp, k) is None:
+                missing[k] = t
+        todo = list(missing.items())
+        total = len(todo)
+        for start in range(0, total, self.batch_size):
+            chunk = todo[start : start + self.batch_size]
+            vecs = self.encoder.encode([t for _, t in chunk], role)
+            for (k, _), v in zip(chunk, vecs, strict=True):
+                self.cache.put(fp, k, np.asarray(v, dtype=np.float32))
+            self.encoded += len(chunk)
+            if progress is not None:
+                progress(min(start + len(chunk), total), total)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.stack([self.cache.get(fp, k) for k in keys])  # type: ignore[arg-type]
+        return np.ascontiguousarray(out, dtype=np.float32)

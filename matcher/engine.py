@@ -1,0 +1,756 @@
+"""The facade: fit on scenarios and companies, match in both directions, save and load.
+
+Scenario → firms: dense candidates (profile vectors and profile-sentence vectors) are re-scored
+with lexical, keyword, industry and structured parts, fused, checked against hard constraints,
+collapsed by near-duplicate group and explained. Firm → scenarios scores every open scenario
+with the same parts.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .config import EngineConfig, config_from_dict
+from .constraints import Filters, hard_failures, passes_filters, structured_score
+from .dedupe import duplicate_groups
+from .encode import CachingEncoder, EmbeddingCache, create_encoder
+from .errors import DataError, NotFittedError, ScenarioClosedError, UnknownIdError
+from .explain import build_explanation, matched_terms, split_sentences
+from .fuse import fuse
+from .index import VectorIndex, create_index, load_index
+from .industry import IndustryInferrer, industry_table, relation
+from .lexical import LexicalScorer, create_lexical, load_lexical
+from .normalise import detect_language, normalise
+from .types import Company, Match, Scenario
+
+__all__ = ["Engine", "Progress"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+FORMAT_VERSION = 1
+
+
+def _pkg_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass
+class _CompanyState:
+    company: Company
+    norm: str
+    lang: str
+    codes: tuple[str, ...]
+    inferred: bool
+    sentences: list[str] = field(default_factory=list)
+    sent_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    keywords_text: str = ""
+
+
+@dataclass
+class _ScenarioState:
+    scenario: Scenario
+    norm: str
+    lang: str
+    keywords: tuple[str, ...]
+    vector: np.ndarray
+    lex: sp.csr_matrix
+
+
+class Engine:
+    """Scenario ↔ company matching engine.
+
+    >>> engine = Engine(EngineConfig()).fit(scenarios, companies)   # doctest: +SKIP
+    >>> engine.match_scenario("S01", top_k=5)                        # doctest: +SKIP
+    """
+
+    def __init__(
+        self, config: EngineConfig | None = None, cache_dir: str | os.PathLike[str] | None = None
+    ) -> None:
+        self.config = config or EngineConfig()
+        self.cache_dir = cache_dir
+        self._encoder: CachingEncoder | None = None
+        self._fitted = False
+
+    # ------------------------------------------------------------------ setup
+    @property
+    def encoder(self) -> CachingEncoder:
+        if self._encoder is None:
+            enc = self.config.encoder
+            base = create_encoder(enc.name, enc.model_path, enc.num_threads)
+            self._encoder = CachingEncoder(base, EmbeddingCache(self.cache_dir), enc.batch_size)
+        return self._encoder
+
+    def _reset(self, dim: int) -> None:
+        self.scenarios_: dict[str, _ScenarioState] = {}
+        self.companies_: dict[str, _CompanyState] = {}
+        self._int_of: dict[str, int] = {}
+        self._id_of: dict[int, str] = {}
+        self._next_int = 0
+        self._doc_index: VectorIndex = create_index(self.config.index, dim)
+        self._sent_index: VectorIndex = create_index(self.config.index, dim)
+        self._sent_owner: dict[int, str] = {}
+        self._sent_ids_of: dict[str, list[int]] = {}
+        self._next_sent = 0
+        self._doc_vectors: dict[str, np.ndarray] = {}
+        self._lex_rows: dict[str, int] = {}
+        self._lex_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._groups: dict[str, str] = {}
+        self._group_members: dict[str, list[str]] = {}
+
+    def _check_fitted(self) -> None:
+        if not self._fitted:
+            raise NotFittedError("the engine has no index yet: call fit() or Engine.load() first")
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        scenarios: Iterable[Scenario],
+        companies: Iterable[Company],
+        progress: Progress | None = None,
+    ) -> Engine:
+        """Encode and index everything; replaces any earlier state."""
+        scenarios = list(scenarios)
+        companies = list(companies)
+        _check_unique([s.id for s in scenarios], "scenario")
+        _check_unique([c.id for c in companies], "company")
+        self._reset(self.encoder.dim)
+        norm_c = [normalise(c.text()) for c in companies]
+        norm_s = [normalise(s.text()) for s in scenarios]
+        self._lexical: LexicalScorer = create_lexical(self.config.lexical).fit(norm_c + norm_s)
+        self._inferrer = self._build_inferrer(progress)
+        self._add_companies(companies, norm_c, progress)
+        self._set_scenarios(scenarios, norm_s, progress)
+        self._fitted = True
+        self.encoder.cache.save()
+        self.created_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        return self
+
+    def _build_inferrer(self, progress: Progress | None) -> IndustryInferrer | None:
+        if not self.config.infer_industry:
+            return None
+        codes = industry_table().classes()
+        vecs = self.encoder.encode(
+            [normalise(t) for t in IndustryInferrer.texts(codes)],
+            "query",
+            _stage(progress, "industry codes"),
+        )
+        return IndustryInferrer(codes, vecs)
+
+    def _add_companies(
+        self, companies: Sequence[Company], norms: Sequence[str], progress: Progress | None
+    ) -> None:
+        if not companies:
+            return
+        doc_vecs = self.encoder.encode(list(norms), "passage", _stage(progress, "profiles"))
+        sentences: list[list[str]] = []
+        flat: list[str] = []
+        enc_cfg = self.config.encoder
+        for c in companies:
+            sents = split_sentences(c.description) if enc_cfg.sentences else []
+            if len(sents) <= 1:
+                sents = []
+            sents = sents[: enc_cfg.max_sentences]
+            sentences.append(sents)
+            flat.extend(normalise(s) for s in sents)
+        sent_vecs = self.encoder.encode(flat, "passage", _stage(progress, "sentences"))
+        missing = [i for i, c in enumerate(companies) if not c.industry_codes]
+        inferred_codes: dict[int, str] = {}
+        if missing and self._inferrer is not None:
+            for i, code in zip(missing, self._inferrer.infer(doc_vecs[missing]), strict=True):
+                inferred_codes[i] = code
+
+        # replace existing entries with the same id
+        self._remove_companies([c.id for c in companies if c.id in self.companies_])
+        lex = self._lexical.transform(list(norms))
+        base_row = self._lex_matrix.shape[0]
+        if base_row == 0:
+            self._lex_matrix = lex
+        else:
+            self._lex_matrix = sp.vstack([self._lex_matrix, lex], format="csr")
+        int_ids = []
+        offset = 0
+        sent_ids: list[int] = []
+        for i, c in enumerate(companies):
+            n = len(sentences[i])
+            if i in inferred_codes:
+                codes, inferred = (inferred_codes[i],), True
+            else:
+                codes, inferred = tuple(c.industry_codes), False
+            state = _CompanyState(
+                company=c,
+                norm=norms[i],
+                lang=detect_language(c.description or c.name),
+                codes=codes,
+                inferred=inferred,
+                sentences=sentences[i],
+                sent_vectors=sent_vecs[offset : offset + n],
+            )
+            self.companies_[c.id] = state
+            self._doc_vectors[c.id] = doc_vecs[i]
+            self._lex_rows[c.id] = base_row + i
+            if c.id not in self._int_of:
+                self._int_of[c.id] = self._next_int
+                self._id_of[self._next_int] = c.id
+                self._next_int += 1
+            int_ids.append(self._int_of[c.id])
+            ids_here = list(range(self._next_sent, self._next_sent + n))
+            self._next_sent += n
+            for sid in ids_here:
+                self._sent_owner[sid] = c.id
+            self._sent_ids_of[c.id] = ids_here
+            sent_ids.extend(ids_here)
+            offset += n
+        self._doc_index.add(np.array(int_ids, dtype=np.int64), doc_vecs)
+        if sent_ids:
+            self._sent_index.add(np.array(sent_ids, dtype=np.int64), sent_vecs)
+        self._regroup()
+
+    def _remove_companies(self, ids: Sequence[str]) -> int:
+        ints = [self._int_of[i] for i in ids if i in self.companies_]
+        if not ints:
+            return 0
+        self._doc_index.remove(np.array(ints, dtype=np.int64))
+        sent_ids = [s for i in ids for s in self._sent_ids_of.pop(i, [])]
+        if sent_ids:
+            self._sent_index.remove(np.array(sent_ids, dtype=np.int64))
+            for s in sent_ids:
+                self._sent_owner.pop(s, None)
+        for i in ids:
+            self.companies_.pop(i, None)
+            self._doc_vectors.pop(i, None)
+            self._lex_rows.pop(i, None)
+        return len(ints)
+
+    def _regroup(self) -> None:
+        if not self.config.collapse_duplicates:
+            self._groups = {cid: cid for cid in self.companies_}
+        else:
+            self._groups = duplicate_groups([s.company for s in self.companies_.values()])
+        members: dict[str, list[str]] = {}
+        for cid, g in self._groups.items():
+            members.setdefault(g, []).append(cid)
+        self._group_members = members
+
+    def _set_scenarios(
+        self, scenarios: Sequence[Scenario], norms: Sequence[str], progress: Progress | None
+    ) -> None:
+        if not scenarios:
+            return
+        vecs = self.encoder.encode(list(norms), "query", _stage(progress, "scenarios"))
+        lex = self._lexical.transform(list(norms))
+        for i, s in enumerate(scenarios):
+            self.scenarios_[s.id] = self._scenario_state(s, norms[i], vecs[i], lex[i])
+
+    def _scenario_state(
+        self, s: Scenario, norm: str, vec: np.ndarray, lex: sp.csr_matrix
+    ) -> _ScenarioState:
+        return _ScenarioState(
+            scenario=s,
+            norm=norm,
+            lang=detect_language(s.title_zh + s.description_zh),
+            keywords=tuple(normalise(k).lower() for k in s.keywords if k.strip()),
+            vector=vec,
+            lex=lex,
+        )
+
+    # ------------------------------------------------------------------ updates
+    def add_companies(self, companies: Iterable[Company]) -> None:
+        """Add or replace firms (re-encoded only where their text changed, via the cache)."""
+        self._check_fitted()
+        companies = list(companies)
+        _check_unique([c.id for c in companies], "company")
+        self._add_companies(companies, [normalise(c.text()) for c in companies], None)
+        self.encoder.cache.save()
+
+    def remove_companies(self, ids: Iterable[str]) -> int:
+        self._check_fitted()
+        removed = self._remove_companies(list(ids))
+        self._regroup()
+        return removed
+
+    def upsert_scenarios(self, scenarios: Iterable[Scenario]) -> None:
+        self._check_fitted()
+        scenarios = list(scenarios)
+        _check_unique([s.id for s in scenarios], "scenario")
+        self._set_scenarios(scenarios, [normalise(s.text()) for s in scenarios], None)
+        self.encoder.cache.save()
+
+    def remove_scenarios(self, ids: Iterable[str]) -> int:
+        self._check_fitted()
+        n = 0
+        for i in ids:
+            n += self.scenarios_.pop(i, None) is not None
+        return n
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def scenarios(self) -> list[Scenario]:
+        self._check_fitted()
+        return [s.scenario for s in self.scenarios_.values()]
+
+    @property
+    def companies(self) -> list[Company]:
+        self._check_fitted()
+        return [c.company for c in self.companies_.values()]
+
+    def company_codes(self, company_id: str) -> tuple[tuple[str, ...], bool]:
+        """The firm's industry codes and whether they were inferred from its text."""
+        st = self.companies_.get(company_id)
+        if st is None:
+            raise UnknownIdError(f"unknown company id {company_id!r}")
+        return st.codes, st.inferred
+
+    def match_scenario(
+        self, scenario_id: str, top_k: int = 20, filters: Filters | None = None
+    ) -> list[Match]:
+        """Rank firms for a stored scenario, best first."""
+        self._check_fitted()
+        st = self.scenarios_.get(scenario_id)
+        if st is None:
+            raise UnknownIdError(
+                f"unknown scenario id {scenario_id!r}; known ids start with "
+                f"{', '.join(sorted(self.scenarios_)[:5])}"
+            )
+        if not st.scenario.is_open and not self.config.constraints.match_closed:
+            raise ScenarioClosedError(
+                f"scenario {scenario_id} is closed, so it is no longer matched; reopen it first"
+            )
+        return self._rank_companies(st, top_k, filters)
+
+    def match_text(
+        self, text: str, top_k: int = 20, filters: Filters | None = None, query_id: str = "query"
+    ) -> list[Match]:
+        """Free-text search over firms (any language)."""
+        self._check_fitted()
+        if not text or not text.strip():
+            raise DataError("empty search text; type what the firms should be able to do")
+        return self.match_scenario_object(
+            Scenario(id=query_id, title_zh=text, description_zh=""), top_k, filters
+        )
+
+    def match_scenario_object(
+        self, scenario: Scenario, top_k: int = 20, filters: Filters | None = None
+    ) -> list[Match]:
+        """Rank firms for a scenario that is not stored in the engine."""
+        self._check_fitted()
+        norm = normalise(scenario.text())
+        vec = self.encoder.encode([norm], "query")[0]
+        lex = self._lexical.transform([norm])
+        return self._rank_companies(self._scenario_state(scenario, norm, vec, lex), top_k, filters)
+
+    def suggest(self, company: Company | str, top_k: int = 5) -> list[Match]:
+        """Rank the open scenarios for a firm: a stored id or a new, unsaved profile."""
+        self._check_fitted()
+        if isinstance(company, str):
+            cst = self.companies_.get(company)
+            if cst is None:
+                raise UnknownIdError(f"unknown company id {company!r}")
+            doc_vec = self._doc_vectors[company]
+            lex_row = self._lex_matrix[self._lex_rows[company]]
+        else:
+            cst, doc_vec, lex_row = self._transient_company(company)
+        states = [
+            s
+            for s in self.scenarios_.values()
+            if s.scenario.is_open or self.config.constraints.match_closed
+        ]
+        if not states:
+            return []
+        svecs = np.stack([s.vector for s in states])
+        doc_sims = svecs @ doc_vec
+        if len(cst.sent_vectors):
+            sent_sims = (svecs @ cst.sent_vectors.T).max(axis=1)
+        else:
+            sent_sims = doc_sims
+        dense = _dense_combine(doc_sims, sent_sims)
+        lex_m = sp.vstack([s.lex for s in states], format="csr")
+        lexical = np.asarray((lex_m @ lex_row.T).todense()).ravel()
+        raw, fails = self._bounded_parts(states, [cst] * len(states))
+        raw = {"dense": dense, "lexical": lexical, **raw}
+        matches = self._assemble(
+            [(s, cst) for s in states], raw, fails, top_k=top_k, collapse=False
+        )
+        return matches
+
+    def _transient_company(
+        self, company: Company
+    ) -> tuple[_CompanyState, np.ndarray, sp.csr_matrix]:
+        norm = normalise(company.text())
+        doc_vec = self.encoder.encode([norm], "passage")[0]
+        sents = split_sentences(company.description) if self.config.encoder.sentences else []
+        if len(sents) <= 1:
+            sents = []
+        sents = sents[: self.config.encoder.max_sentences]
+        sent_vecs = self.encoder.encode([normalise(s) for s in sents], "passage")
+        codes, inferred = tuple(company.industry_codes), False
+        if not codes and self._inferrer is not None:
+            codes, inferred = tuple(self._inferrer.infer(doc_vec[None, :])), True
+        cst = _CompanyState(
+            company=company,
+            norm=norm,
+            lang=detect_language(company.description or company.name),
+            codes=codes,
+            inferred=inferred,
+            sentences=sents,
+            sent_vectors=sent_vecs,
+        )
+        return cst, doc_vec, self._lexical.transform([norm])
+
+    # ------------------------------------------------------------------ scoring
+    def _candidates(self, st: _ScenarioState, filters: Filters | None, want: int) -> list[str]:
+        n = len(self.companies_)
+        c = min(n, max(self.config.candidates, want * 5))
+        if filters is not None and not filters.is_empty():
+            allowed = [
+                cid
+                for cid, cs in self.companies_.items()
+                if passes_filters(cs.company, cs.codes, filters)
+            ]
+            # A selective filter gets exact scoring over every firm that passes it.
+            if len(allowed) <= max(c, 2000):
+                return allowed
+            allowed_set = set(allowed)
+        else:
+            allowed_set = None
+        if c >= n:
+            ids = list(self.companies_)
+            return [i for i in ids if allowed_set is None or i in allowed_set]
+        q = st.vector[None, :]
+        _, doc_ids = self._doc_index.search(q, c)
+        found: dict[str, None] = {}
+        for i in doc_ids[0]:
+            if i >= 0:
+                found[self._id_of[int(i)]] = None
+        _, sent_ids = self._sent_index.search(q, c * 2)
+        for i in sent_ids[0]:
+            if i >= 0 and len(found) < 2 * c:
+                found.setdefault(self._sent_owner[int(i)], None)
+        ids = list(found)
+        if allowed_set is not None:
+            ids = [i for i in ids if i in allowed_set]
+        return ids
+
+    def _rank_companies(
+        self, st: _ScenarioState, top_k: int, filters: Filters | None
+    ) -> list[Match]:
+        if top_k < 1:
+            raise DataError("top_k must be at least 1")
+        ids = self._candidates(st, filters, top_k)
+        if not ids:
+            return []
+        states = [self.companies_[i] for i in ids]
+        doc_m = np.stack([self._doc_vectors[i] for i in ids])
+        doc_sims = doc_m @ st.vector
+        sent_sims = np.array(
+            [float((cs.sent_vectors @ st.vector).max()) if len(cs.sent_vectors) else d
+             for cs, d in zip(states, doc_sims, strict=True)],
+            dtype=np.float64,
+        )
+        dense = _dense_combine(doc_sims, sent_sims)
+        rows = self._lex_matrix[[self._lex_rows[i] for i in ids]]
+        lexical = np.asarray((rows @ st.lex.T).todense()).ravel()
+        bounded, fails = self._bounded_parts([st] * len(states), states)
+        raw = {"dense": dense, "lexical": lexical, **bounded}
+        return self._assemble(
+            [(st, cs) for cs in states],
+            raw,
+            fails,
+            top_k=top_k,
+            collapse=self.config.collapse_duplicates,
+        )
+
+    def _bounded_parts(
+        self, scen: Sequence[_ScenarioState], comp: Sequence[_CompanyState]
+    ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+        keyword = np.zeros(len(scen))
+        industry = np.zeros(len(scen))
+        structured = np.zeros(len(scen))
+        fails: list[list[str]] = []
+        for k, (s, c) in enumerate(zip(scen, comp, strict=True)):
+            if s.keywords:
+                text = c.norm.lower()
+                keyword[k] = sum(1 for kw in s.keywords if kw in text) / len(s.keywords)
+            if s.scenario.industry_codes and c.codes:
+                industry[k] = relation(c.codes, s.scenario.industry_codes, c.inferred)[1]
+            structured[k] = structured_score(s.scenario, c.company)
+            fails.append(hard_failures(s.scenario, c.company))
+        return {"keyword": keyword, "industry": industry, "structured": structured}, fails
+
+    def _assemble(
+        self,
+        pairs: Sequence[tuple[_ScenarioState, _CompanyState]],
+        raw: dict[str, np.ndarray],
+        fails: Sequence[Sequence[str]],
+        top_k: int,
+        collapse: bool,
+    ) -> list[Match]:
+        cfg = self.config
+        score, parts, contrib = fuse(raw, cfg.fusion.weights, cfg.fusion.method, cfg.fusion.rrf_k)
+        penalty = np.array([cfg.constraints.penalty if f else 0.0 for f in fails])
+        final = score - penalty
+        keep = np.ones(len(pairs), dtype=bool)
+        if cfg.constraints.mode == "filter":
+            keep = np.array([not f for f in fails], dtype=bool)
+        # Deterministic order: score, then id.
+        order = sorted(
+            (i for i in range(len(pairs)) if keep[i]),
+            key=lambda i: (-round(float(final[i]), 9), pairs[i][1].company.id, pairs[i][0].scenario.id),
+        )
+        chosen: list[int] = []
+        seen_groups: set[str] = set()
+        for i in order:
+            if collapse:
+                g = self._groups.get(pairs[i][1].company.id, pairs[i][1].company.id)
+                if g in seen_groups:
+                    continue
+                seen_groups.add(g)
+            chosen.append(i)
+            if len(chosen) >= top_k:
+                break
+        out = []
+        for rank, i in enumerate(chosen, start=1):
+            s, c = pairs[i]
+            dups: tuple[str, ...] = ()
+            if collapse:
+                g = self._groups.get(c.company.id, c.company.id)
+                dups = tuple(m for m in self._group_members.get(g, []) if m != c.company.id)
+            out.append(
+                Match(
+                    scenario_id=s.scenario.id,
+                    company_id=c.company.id,
+                    score=float(final[i]),
+                    parts={k: float(v[i]) for k, v in parts.items()},
+                    contributions={k: float(v[i]) for k, v in contrib.items()},
+                    explanation=self._explain(s, c, fails[i]),
+                    rank=rank,
+                    penalty=float(penalty[i]),
+                    duplicates=dups,
+                    company_name=c.company.name,
+                    scenario_title=s.scenario.title_zh,
+                )
+            )
+        return out
+
+    def _explain(self, s: _ScenarioState, c: _CompanyState, fails: Sequence[str]) -> Any:
+        profile = c.company.description
+        terms = matched_terms(s.norm, s.scenario.keywords, c.company.text())
+        evidence = None
+        if len(c.sent_vectors):
+            best = int(np.argmax(c.sent_vectors @ s.vector))
+            evidence = c.sentences[best]
+        elif profile.strip():
+            evidence = profile.strip()
+        rel, _ = relation(c.codes, s.scenario.industry_codes, c.inferred)
+        return build_explanation(terms, evidence, rel, fails, cross_lingual=s.lang != c.lang)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the index folder atomically: a crash never leaves half an index."""
+        self._check_fitted()
+        target = Path(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent))
+        try:
+            self._write(tmp)
+            backup = None
+            if target.exists():
+                backup = target.with_name(target.name + ".old")
+                if backup.exists():
+                    shutil.rmtree(backup)
+                os.replace(target, backup)
+            os.replace(tmp, target)
+            if backup is not None:
+                shutil.rmtree(backup, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    def _write(self, folder: Path) -> None:
+        ids = list(self.companies_)
+        comp_rows = []
+        sent_vecs: list[np.ndarray] = []
+        for cid in ids:
+            cs = self.companies_[cid]
+            comp_rows.append(
+                {
+                    "company": cs.company.to_dict(),
+                    "codes": list(cs.codes),
+                    "inferred": cs.inferred,
+                    "sentences": cs.sentences,
+                }
+            )
+            if len(cs.sent_vectors):
+                sent_vecs.append(cs.sent_vectors)
+        with open(folder / "companies.jsonl", "w", encoding="utf-8") as f:
+            for row in comp_rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        dim = self.encoder.dim
+        np.save(folder / "doc_vectors.npy", np.stack([self._doc_vectors[i] for i in ids]) if ids else np.zeros((0, dim), np.float32))
+        np.save(folder / "sent_vectors.npy", np.vstack(sent_vecs) if sent_vecs else np.zeros((0, dim), np.float32))
+        sids = list(self.scenarios_)
+        (folder / "scenarios.json").write_text(
+            json.dumps([self.scenarios_[i].scenario.to_dict() for i in sids], ensure_ascii=False, indent=1),
+            "utf-8",
+        )
+        np.save(folder / "scenario_vectors.npy", np.stack([self.scenarios_[i].vector for i in sids]) if sids else np.zeros((0, dim), np.float32))
+        self._lexical.save(folder / "lexical")
+        lex_rows = self._lex_matrix[[self._lex_rows[i] for i in ids]] if ids else self._lex_matrix[:0]
+        sp.save_npz(folder / "lexical" / "company_rows.npz", sp.csr_matrix(lex_rows))
+        # Indexes are saved with row positions as ids, matching the arrays beside them.
+        doc_index = create_index(self.config.index, dim)
+        sent_index = create_index(self.config.index, dim)
+        if ids:
+            doc_index.add(np.arange(len(ids), dtype=np.int64), np.stack([self._doc_vectors[i] for i in ids]))
+        n_sent = int(sum(len(v) for v in sent_vecs))
+        if n_sent:
+            sent_index.add(np.arange(n_sent, dtype=np.int64), np.vstack(sent_vecs))
+        doc_index.save(folder / "doc_index")
+        sent_index.save(folder / "sent_index")
+        if self._inferrer is not None:
+            np.save(folder / "industry_vectors.npy", self._inferrer.vectors)
+            (folder / "industry_codes.json").write_text(json.dumps(self._inferrer.codes))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created_at": getattr(self, "created_at_", None),
+            "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "versions": {
+                "matcher": _pkg_version("scenario-matcher"),
+                "numpy": np.__version__,
+                "faiss": _pkg_version("faiss-cpu"),
+                "scikit-learn": _pkg_version("scikit-learn"),
+            },
+            "encoder": {"name": self.encoder.name, "fingerprint": self.encoder.fingerprint, "dim": dim},
+            "config": self.config.to_dict(),
+            "counts": {
+                "scenarios": len(sids),
+                "companies": len(ids),
+                "sentences": int(sum(len(v) for v in sent_vecs)),
+            },
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+
+    @classmethod
+    def load(
+        cls, folder: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
+    ) -> Engine:
+        """Load a saved index; the encoder is created lazily when a new text must be encoded."""
+        folder = Path(folder)
+        manifest_file = folder / "manifest.json"
+        if not manifest_file.exists():
+            raise DataError(f"{folder} is not an index folder (no manifest.json); run `matcher index`")
+        manifest = json.loads(manifest_file.read_text("utf-8"))
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise DataError(
+                f"{folder} has index format {manifest.get('format_version')}, this matcher reads "
+                f"{FORMAT_VERSION}; rebuild it with `matcher index`"
+            )
+        engine = cls(config_from_dict(manifest["config"]), cache_dir=cache_dir)
+        dim = int(manifest["encoder"]["dim"])
+        engine._reset(dim)
+        engine._lexical = load_lexical(folder / "lexical")
+        engine._lex_matrix = sp.csr_matrix(sp.load_npz(folder / "lexical" / "company_rows.npz"), dtype=np.float32)
+        doc_vecs = np.load(folder / "doc_vectors.npy", allow_pickle=False)
+        sent_vecs = np.load(folder / "sent_vectors.npy", allow_pickle=False)
+        engine._doc_index = load_index(folder / "doc_index")
+        engine._sent_index = load_index(folder / "sent_index")
+        offset = 0
+        with open(folder / "companies.jsonl", encoding="utf-8") as f:
+            for row_no, line in enumerate(f):
+                row = json.loads(line)
+                company = _company_from_dict(row["company"])
+                n = len(row["sentences"])
+                cs = _CompanyState(
+                    company=company,
+                    norm=normalise(company.text()),
+                    lang=detect_language(company.description or company.name),
+                    codes=tuple(row["codes"]),
+                    inferred=bool(row["inferred"]),
+                    sentences=list(row["sentences"]),
+                    sent_vectors=sent_vecs[offset : offset + n],
+                )
+                engine.companies_[company.id] = cs
+                engine._doc_vectors[company.id] = doc_vecs[row_no]
+                engine._lex_rows[company.id] = row_no
+                engine._int_of[company.id] = row_no
+                engine._id_of[row_no] = company.id
+                ids_here = list(range(offset, offset + n))
+                for sid in ids_here:
+                    engine._sent_owner[sid] = company.id
+                engine._sent_ids_of[company.id] = ids_here
+                offset += n
+        if len(engine._doc_index) != len(doc_vecs) or len(engine._sent_index) != offset:
+            raise DataError(f"{folder}: index and arrays disagree; rebuild it with `matcher index`")
+        engine._next_int = len(doc_vecs)
+        engine._next_sent = offset
+        scen = json.loads((folder / "scenarios.json").read_text("utf-8"))
+        svecs = np.load(folder / "scenario_vectors.npy", allow_pickle=False)
+        norms = [normalise(_scenario_from_dict(d).text()) for d in scen]
+        lex = engine._lexical.transform(norms) if norms else None
+        for i, d in enumerate(scen):
+            s = _scenario_from_dict(d)
+            engine.scenarios_[s.id] = engine._scenario_state(s, norms[i], svecs[i], lex[i])  # type: ignore[index]
+        if (folder / "industry_vectors.npy").exists():
+            engine._inferrer = IndustryInferrer(
+                json.loads((folder / "industry_codes.json").read_text()),
+                np.load(folder / "industry_vectors.npy", allow_pickle=False),
+            )
+        else:
+            engine._inferrer = None
+        engine._regroup()
+        engine._fitted = True
+        engine.created_at_ = manifest.get("created_at")
+        engine.manifest_ = manifest
+        return engine
+
+
+def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:
+    """Whole-profile similarity, lifted by the best sentence when that is higher.
+
+    A long profile dilutes one vector; its best sentence keeps a firm whose relevant business is
+    one paragraph among many from sinking.
+    """
+    doc = np.asarray(doc_sims, np.float64)
+    return 0.5 * doc + 0.5 * np.maximum(doc, np.asarray(sent_sims, np.float64))
+
+
+def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
+
+
+def _check_unique(ids: Sequence[str], kind: str) -> None:
+    seen: set[str] = set()
+    dups = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if dups:
+        raise DataError(f"duplicate {kind} id(s): {', '.join(dups[:5])}; each id must be unique")
+
+
+def _company_from_dict(d: dict[str, Any]) -> Company:
+    from .catalogue import company_from_dict
+
+    return company_from_dict(d)
+
+
+def _scenario_from_dict(d: dict[str, Any]) -> Scenario:
+    from .catalogue import scenario_from_dict
+
+    return scenario_from_dict(d)

@@ -1,0 +1,170 @@
+"""Explanations a recruiter can check: shared terms, the best profile sentence, industry, why not.
+
+Every matched term occurs in both normalised texts and is shown in the profile's own wording
+(traditional characters stay traditional; scraped pinyin readings are dropped from the display).
+The evidence sentence is quoted verbatim from the profile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .normalise import normalise, normalise_with_map, strip_pinyin
+from .lexical.tokens import EN_STOP
+from .types import Explanation, IndustryRelation
+
+__all__ = ["matched_terms", "split_sentences", "build_explanation", "GENERIC_TERMS"]
+
+# Words too common in profiles and scenario texts to count as evidence of a match.
+GENERIC_TERMS = frozenset(
+    """公司 企业 有限 有限公司 股份 集团 产业 行业 提供 服务 技术 产品 项目 发展 建设 领域 能力 相关
+    以及 进行 主要 具有 我们 客户 合作 开展 推动 推进 打造 实现 支持 欢迎 寻求 面向 落地 开放 场景
+    机会 园区 需求 解决方案 方案 引进 引入 提升 能够 具备 通过 国内 全国 中国 福建 泉州 晋江 国家
+    经济 开发区 平台 基地 研发 生产 制造 销售 应用 系统 设备 专业 业务 市场 一体 综合 一批 年产
+    重点 优先 可以 包括 等等 万元 亿元 平方米 成立 位于 拥有 我司 本公司 优质""".split()
+)
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+_WORD = re.compile(r"[a-z][a-z0-9+\-]{2,}")
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)\s+|\n+")
+
+
+def split_sentences(text: str, min_chars: int = 6) -> list[str]:
+    """Split a profile into sentences, verbatim; very short pieces join the next one."""
+    pieces = [p for p in _SENTENCE_END.split(text) if p and p.strip()]
+    out: list[str] = []
+    carry = ""
+    for p in pieces:
+        piece = carry + p
+        if len(piece.strip()) < min_chars:
+            carry = piece
+            continue
+        out.append(piece.strip())
+        carry = ""
+    if carry.strip():
+        if out:
+            out[-1] = out[-1] + carry.rstrip()
+        else:
+            out.append(carry.strip())
+    return out
+
+
+def _common_cjk(a: str, b: str, min_len: int = 2) -> list[str]:
+    """Maximal CJK substrings of ``b`` (length >= min_len) that also occur in ``a``."""
+    found: list[str] = []
+    for run in _CJK_RUN.findall(b):
+        i = 0
+        while i < len(run) - min_len + 1:
+            best = 0
+            for j in range(len(run), i + min_len - 1, -1):
+                if run[i:j] in a:
+                    best = j - i
+                    break
+            if best:
+                found.append(run[i : i + best])
+                i += best
+            else:
+                i += 1
+    return found
+
+
+def _is_generic(term: str) -> bool:
+    if term in GENERIC_TERMS:
+        return True
+    # A term made only of generic words (e.g. "技术服务") is generic too.
+    rest = term
+    for g in sorted(GENERIC_TERMS, key=len, reverse=True):
+        rest = rest.replace(g, "")
+    return rest == "" or len(rest) == 1 and len(term) <= 3
+
+
+def matched_terms(
+    scenario_norm: str,
+    keywords: Sequence[str],
+    profile_raw: str,
+    limit: int = 6,
+) -> list[str]:
+    """Terms present in both texts, keywords first, in the profile's own wording."""
+    prof_norm, src = normalise_with_map(profile_raw)
+    prof_lower = prof_norm.lower()
+    scen_lower = scenario_norm.lower()
+    spans: list[tuple[int, int]] = []
+
+    def take(start: int, end: int) -> None:
+        if any(s <= start and end <= e for s, e in spans):
+            return
+        spans.append((start, end))
+
+    for kw in keywords:
+        k = normalise(kw).lower().strip()
+        if len(k) < 2:
+            continue
+        pos = prof_lower.find(k)
+        if pos >= 0:
+            take(pos, pos + len(k))
+    candidates = sorted(set(_common_cjk(scen_lower, prof_lower)), key=len, reverse=True)
+    candidates += sorted(
+        {w for w in _WORD.findall(prof_lower) if w not in EN_STOP and w in _WORD.findall(scen_lower)}
+    )
+    for term in candidates:
+        if _is_generic(term):
+            continue
+        pos = prof_lower.find(term)
+        if pos >= 0:
+            take(pos, pos + len(term))
+    out: list[str] = []
+    seen: set[str] = set()
+    for start, end in spans:
+        shown = strip_pinyin(profile_raw[src[start] : src[end - 1] + 1]).strip()
+        key = normalise(shown).lower()
+        if shown and key not in seen:
+            seen.add(key)
+            out.append(shown)
+        if len(out) >= limit:
+            break
+    return out
+
+
+_LEVEL_ZH = {"class": "同小类", "group": "同中类", "division": "同大类", "none": "行业无直接关联"}
+
+
+def industry_line(rel: IndustryRelation) -> str:
+    if rel.level == "none":
+        line = _LEVEL_ZH["none"]
+        if rel.company_code:
+            line += f"（企业 {rel.company_code} {rel.company_code_name or ''}".rstrip() + "）"
+    else:
+        line = f"{_LEVEL_ZH[rel.level]} {rel.company_code} {rel.company_code_name or ''}".rstrip()
+    if rel.inferred and rel.company_code:
+        line += "［行业代码由文本推断］"
+    return line
+
+
+def build_explanation(
+    terms: Sequence[str],
+    evidence: str | None,
+    industry: IndustryRelation,
+    why_not: Sequence[str],
+    cross_lingual: bool,
+) -> Explanation:
+    pieces = []
+    if terms:
+        pieces.append("匹配：" + "、".join(terms[:4]))
+    elif cross_lingual:
+        pieces.append("跨语言语义匹配")
+    pieces.append(industry_line(industry))
+    if evidence:
+        shown = evidence if len(evidence) <= 60 else evidence[:58] + "…"
+        pieces.append(f"证据：「{shown}」")
+    if cross_lingual and terms:
+        pieces.append("跨语言匹配")
+    for w in why_not:
+        pieces.append("⚠ " + w)
+    return Explanation(
+        matched_terms=tuple(terms),
+        evidence=evidence,
+        industry=industry,
+        why_not=tuple(why_not),
+        cross_lingual=cross_lingual,
+        summary="；".join(pieces),
+    )

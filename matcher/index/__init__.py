@@ -1,0 +1,48 @@
+"""Vector indexes behind one protocol, chosen by name: ``flat``, ``ivf``, ``numpy``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..config import IndexConfig
+from .base import VectorIndex
+
+__all__ = ["VectorIndex", "create_index", "load_index", "INDEX_BACKENDS"]
+
+INDEX_BACKENDS = ("flat", "ivf", "numpy")
+
+
+def create_index(config: IndexConfig, dim: int) -> VectorIndex:
+    if config.backend == "flat":
+        from .faiss_flat import FaissFlatIndex
+
+        return FaissFlatIndex(dim)
+    if config.backend == "ivf":
+        from .faiss_ivf import FaissIVFIndex
+
+        return FaissIVFIndex(dim, config.ivf_nlist, config.ivf_nprobe, config.exact_below)
+    if config.backend == "numpy":
+        from .numpy_index import NumpyIndex
+
+        return NumpyIndex(dim)
+    raise ValueError(f"unknown index backend {config.backend!r}; choose one of {list(INDEX_BACKENDS)}")
+
+
+def load_index(folder: str | os.PathLike[str]) -> VectorIndex:
+    meta = json.loads((Path(folder) / "index.json").read_text())
+    backend = meta.get("backend")
+    if backend == "flat":
+        from .faiss_flat import FaissFlatIndex
+
+        return FaissFlatIndex.load(folder)
+    if backend == "ivf":
+        from .faiss_ivf import FaissIVFIndex
+
+        return FaissIVFIndex.load(folder)
+    if backend == "numpy":
+        from .numpy_index import NumpyIndex
+
+        return NumpyIndex.load(folder)
+    raise ValueError(f"{folder}: unknown index backend {backend!r}")

@@ -1,0 +1,45 @@
+"""The vector-index protocol: add, remove and search by integer id, save and load."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class VectorIndex(Protocol):
+    """Inner-product search over L2-normalised vectors (inner product = cosine).
+
+    ``search`` returns ``(scores, ids)`` of shape ``(nq, k)``, best first, padded with
+    ``-inf``/``-1`` when fewer than ``k`` vectors are stored. Adding an id that exists replaces
+    its vector.
+    """
+
+    backend: str
+    dim: int
+
+    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None: ...
+
+    def remove(self, ids: Sequence[int] | np.ndarray) -> int: ...
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def __len__(self) -> int: ...
+
+    def save(self, folder: str | os.PathLike[str]) -> None: ...
+
+
+def as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(ids, dtype=np.int64).reshape(-1))
+
+
+def as_matrix(vectors: np.ndarray, dim: int) -> np.ndarray:
+    v = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+    if v.ndim == 1:
+        v = v[None, :]
+    if v.shape[1] != dim:
+        raise ValueError(f"vectors have dimension {v.shape[1]}, the index expects {dim}")
+    return v

@@ -1,0 +1,102 @@
+"""Approximate search with faiss IVF for large corpora.
+
+Below ``exact_below`` vectors it searches exactly (a flat index): a small corpus gains nothing
+from ANN and IVF needs enough points to train its centroids. Once the corpus grows past it, the
+next search trains an ``IndexIVFFlat`` on the stored vectors and moves them over.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .base import as_ids, as_matrix
+
+
+class FaissIVFIndex:
+    backend = "ivf"
+
+    def __init__(self, dim: int, nlist: int = 0, nprobe: int = 16, exact_below: int = 20000):
+        self.dim = dim
+        self.nlist = nlist
+        self.nprobe = nprobe
+        self.exact_below = exact_below
+        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._trained = False
+
+    def _maybe_train(self) -> None:
+        n = int(self._index.ntotal)
+        if self._trained or n < max(self.exact_below, 1):
+            return
+        nlist = self.nlist or max(1, int(4 * math.sqrt(n)))
+        nlist = min(nlist, max(1, n // 39))
+        flat = self._index
+        ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
+        vecs = flat.index.reconstruct_n(0, n)
+        quantizer = faiss.IndexFlatIP(self.dim)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.train(vecs)
+        ivf.add_with_ids(vecs, ids)
+        ivf.nprobe = self.nprobe
+        self._index = ivf
+        self._trained = True
+
+    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
+        ids_ = as_ids(ids)
+        vecs = as_matrix(vectors, self.dim)
+        if len(ids_) != len(vecs):
+            raise ValueError(f"{len(ids_)} ids for {len(vecs)} vectors")
+        self.remove(ids_)
+        self._index.add_with_ids(vecs, ids_)
+
+    def remove(self, ids: Sequence[int] | np.ndarray) -> int:
+        ids_ = as_ids(ids)
+        if len(ids_) == 0 or self._index.ntotal == 0:
+            return 0
+        return int(self._index.remove_ids(faiss.IDSelectorBatch(ids_)))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        q = as_matrix(queries, self.dim)
+        self._maybe_train()
+        if k <= 0 or self._index.ntotal == 0:
+            return (
+                np.full((len(q), max(k, 0)), -np.inf, dtype=np.float32),
+                np.full((len(q), max(k, 0)), -1, dtype=np.int64),
+            )
+        scores, ids = self._index.search(q, k)
+        scores[ids < 0] = -np.inf
+        return scores, ids
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def save(self, folder: str | os.PathLike[str]) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        faiss.write_index(self._index, str(folder / "index.faiss"))
+        meta = {
+            "backend": self.backend,
+            "dim": self.dim,
+            "nlist": self.nlist,
+            "nprobe": self.nprobe,
+            "exact_below": self.exact_below,
+            "trained": self._trained,
+        }
+        (folder / "index.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> FaissIVFIndex:
+        folder = Path(folder)
+        meta = json.loads((folder / "index.json").read_text())
+        index = cls(int(meta["dim"]), meta["nlist"], meta["nprobe"], meta["exact_below"])
+        index._index = faiss.read_index(str(folder / "index.faiss"))
+        index._trained = bool(meta["trained"])
+        if index._trained:
+            index._index.nprobe = index.nprobe
+        return index

@@ -1,0 +1,73 @@
+"""TF-IDF over mixed tokens (scikit-learn), saved without pickle (vocabulary JSON + idf array)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from ..errors import NotFittedError
+from .tokens import analyser
+
+
+class TfidfScorer:
+    backend = "tfidf"
+
+    def __init__(
+        self, ngram_range: tuple[int, int] = (1, 3), sublinear_tf: bool = True, min_df: int = 1
+    ) -> None:
+        self.ngram_range = tuple(ngram_range)
+        self.sublinear_tf = sublinear_tf
+        self.min_df = min_df
+        self._vectorizer: TfidfVectorizer | None = None
+
+    def _new(self) -> TfidfVectorizer:
+        return TfidfVectorizer(
+            analyzer=analyser(self.ngram_range),  # type: ignore[arg-type]
+            sublinear_tf=self.sublinear_tf,
+            min_df=self.min_df,
+            dtype=np.float32,
+        )
+
+    def fit(self, texts: Sequence[str]) -> TfidfScorer:
+        vec = self._new()
+        vec.fit(list(texts))
+        self._vectorizer = vec
+        return self
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if self._vectorizer is None:
+            raise NotFittedError("TfidfScorer.transform called before fit")
+        return sp.csr_matrix(self._vectorizer.transform(list(texts)), dtype=np.float32)
+
+    def save(self, folder: str | os.PathLike[str]) -> None:
+        if self._vectorizer is None:
+            raise NotFittedError("TfidfScorer.save called before fit")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        vocab = {k: int(v) for k, v in self._vectorizer.vocabulary_.items()}
+        meta = {
+            "backend": self.backend,
+            "ngram_range": list(self.ngram_range),
+            "sublinear_tf": self.sublinear_tf,
+            "min_df": self.min_df,
+        }
+        (folder / "lexical.json").write_text(json.dumps(meta))
+        (folder / "vocabulary.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
+        np.save(folder / "idf.npy", self._vectorizer.idf_.astype(np.float64))
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> TfidfScorer:
+        folder = Path(folder)
+        meta = json.loads((folder / "lexical.json").read_text())
+        scorer = cls(tuple(meta["ngram_range"]), meta["sublinear_tf"], meta["min_df"])  # type: ignore[arg-type]
+        vec = scorer._new()
+        vec.vocabulary_ = json.loads((folder / "vocabulary.json").read_text("utf-8"))
+        vec.idf_ = np.load(folder / "idf.npy", allow_pickle=False)
+        scorer._vectorizer = vec
+        return scorer

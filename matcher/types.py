@@ -1,0 +1,154 @@
+"""The records that flow through the engine: scenarios, companies and the one result type."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "Scenario",
+    "Composite",
+    "Company",
+    "IndustryRelation",
+    "Explanation",
+    "Match",
+    "CHAIN_POSITIONS",
+]
+
+CHAIN_POSITIONS = ("upstream", "midstream", "downstream", "service")
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A composite scenario: a heading that groups scenario opportunities."""
+
+    id: str
+    title_zh: str
+    title_en: str = ""
+    description_zh: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario opportunity a zone publishes: what is opened and what capability is sought."""
+
+    id: str
+    title_zh: str
+    description_zh: str
+    parent_id: str | None = None
+    title_en: str = ""
+    description_en: str = ""
+    keywords: tuple[str, ...] = ()
+    industry_codes: tuple[str, ...] = ()
+    chain_position: str | None = None
+    value_yi: float | None = None
+    park: str | None = None
+    space_offered_m2: float | None = None
+    investment_min_yi: float | None = None
+    status: str = "open"
+    published: str | None = None
+    preferred_certifications: tuple[str, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "closed"
+
+    def text(self) -> str:
+        """The text that represents the scenario for encoding and lexical scoring."""
+        parts = [self.title_zh, self.description_zh]
+        if self.keywords:
+            parts.append("、".join(self.keywords))
+        return "\n".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(asdict(self))
+
+
+@dataclass(frozen=True)
+class Company:
+    """A company profile, as submitted or loaded."""
+
+    id: str
+    name: str
+    description: str
+    credit_code: str | None = None
+    products: tuple[str, ...] = ()
+    industry_codes: tuple[str, ...] = ()
+    city: str | None = None
+    founded: int | None = None
+    registered_capital_wan: float | None = None
+    employees: int | None = None
+    certifications: tuple[str, ...] = ()
+    listed: bool | None = None
+    intended_investment_yi: float | None = None
+    space_needed_m2: float | None = None
+    chain_position: str | None = None
+    contact: dict[str, str] | None = field(default=None, hash=False, compare=False)
+
+    def text(self) -> str:
+        """Name, description and products: what the profile says the firm does."""
+        parts = [self.name, self.description]
+        if self.products:
+            parts.append("、".join(self.products))
+        return "\n".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(asdict(self))
+
+
+@dataclass(frozen=True)
+class IndustryRelation:
+    """How the firm's industry codes relate to the scenario's (GB/T 4754-2017 hierarchy)."""
+
+    level: str  # "class" | "group" | "division" | "none"
+    company_code: str | None = None
+    scenario_code: str | None = None
+    company_code_name: str | None = None
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a pair matched: evidence a recruiter can check against the texts."""
+
+    matched_terms: tuple[str, ...]
+    evidence: str | None
+    industry: IndustryRelation
+    why_not: tuple[str, ...] = ()
+    cross_lingual: bool = False
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One scenario × company pair with its score parts and explanation.
+
+    The same record is returned by retrieval, re-ranking, the batch job and the API.
+    ``parts`` are the normalised signals in [0, 1]; ``contributions`` are the weighted parts
+    that add up to ``score`` before ``penalty``.
+    """
+
+    scenario_id: str
+    company_id: str
+    score: float
+    parts: dict[str, float]
+    contributions: dict[str, float]
+    explanation: Explanation
+    rank: int = 0
+    penalty: float = 0.0
+    duplicates: tuple[str, ...] = ()
+    company_name: str = ""
+    scenario_title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(asdict(self))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
