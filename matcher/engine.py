@@ -8,6 +8,7 @@ with the same parts.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import json
 import logging
@@ -27,7 +28,7 @@ from .config import EngineConfig, config_from_dict
 from .constraints import Filters, hard_failures, passes_filters, structured_score
 from .dedupe import duplicate_groups
 from .encode import CachingEncoder, EmbeddingCache, create_encoder
-from .errors import DataError, NotFittedError, ScenarioClosedError, UnknownIdError
+from .errors import ConfigError, DataError, NotFittedError, ScenarioClosedError, UnknownIdError
 from .explain import build_explanation, matched_terms, split_sentences
 from .fuse import fuse
 from .index import VectorIndex, create_index, load_index
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 FORMAT_VERSION = 1
+# IDF of a token found in about 8% of texts: shared terms more common than that are not evidence.
+INFORMATIVE_IDF = 3.5
 
 
 def _pkg_version(name: str) -> str:
@@ -455,6 +458,41 @@ class Engine:
         ids = self._candidates(st, filters, top_k)
         if not ids:
             return []
+        states, raw, fails = self._raw_parts(st, ids)
+        return self._assemble(
+            [(st, cs) for cs in states],
+            raw,
+            fails,
+            top_k=top_k,
+            collapse=self.config.collapse_duplicates,
+        )
+
+    def score_parts(
+        self, scenario_id: str, company_ids: Sequence[str] | None = None
+    ) -> tuple[list[str], dict[str, np.ndarray], list[list[str]]]:
+        """Raw score parts of a stored scenario against firms (all by default), for tuning."""
+        self._check_fitted()
+        st = self.scenarios_.get(scenario_id)
+        if st is None:
+            raise UnknownIdError(f"unknown scenario id {scenario_id!r}")
+        ids = list(company_ids) if company_ids is not None else list(self.companies_)
+        _, raw, fails = self._raw_parts(st, ids)
+        return ids, raw, fails
+
+    def reconfigured(self, config: EngineConfig) -> Engine:
+        """A view of this fitted engine that ranks with other query-time settings.
+
+        Fusion, constraints and candidate count may differ; the encoder and index are shared.
+        """
+        if config.encoder != self.config.encoder or config.index != self.config.index:
+            raise ConfigError("reconfigured() cannot change the encoder or index; fit a new engine")
+        other = copy.copy(self)
+        other.config = config
+        return other
+
+    def _raw_parts(
+        self, st: _ScenarioState, ids: Sequence[str]
+    ) -> tuple[list[_CompanyState], dict[str, np.ndarray], list[list[str]]]:
         states = [self.companies_[i] for i in ids]
         doc_m = np.stack([self._doc_vectors[i] for i in ids])
         doc_sims = doc_m @ st.vector
@@ -467,14 +505,7 @@ class Engine:
         rows = self._lex_matrix[[self._lex_rows[i] for i in ids]]
         lexical = np.asarray((rows @ st.lex.T).todense()).ravel()
         bounded, fails = self._bounded_parts([st] * len(states), states)
-        raw = {"dense": dense, "lexical": lexical, **bounded}
-        return self._assemble(
-            [(st, cs) for cs in states],
-            raw,
-            fails,
-            top_k=top_k,
-            collapse=self.config.collapse_duplicates,
-        )
+        return states, {"dense": dense, "lexical": lexical, **bounded}, fails
 
     def _bounded_parts(
         self, scen: Sequence[_ScenarioState], comp: Sequence[_CompanyState]
@@ -550,7 +581,9 @@ class Engine:
 
     def _explain(self, s: _ScenarioState, c: _CompanyState, fails: Sequence[str]) -> Any:
         profile = c.company.description
-        terms = matched_terms(s.norm, s.scenario.keywords, c.company.text())
+        terms = matched_terms(
+            s.norm, s.scenario.keywords, c.company.text(), is_informative=self._informative
+        )
         evidence = None
         if len(c.sent_vectors):
             best = int(np.argmax(c.sent_vectors @ s.vector))
@@ -559,6 +592,13 @@ class Engine:
             evidence = profile.strip()
         rel, _ = relation(c.codes, s.scenario.industry_codes, c.inferred)
         return build_explanation(terms, evidence, rel, fails, cross_lingual=s.lang != c.lang)
+
+    def _informative(self, term: str) -> bool:
+        """A shared term counts as evidence when one of its bigrams is rare in the corpus."""
+        t = term.lower()
+        grams = [t] if len(t) <= 2 or t.isascii() else [t[i : i + 2] for i in range(len(t) - 1)]
+        idfs = [v for v in (self._lexical.idf(g) for g in grams) if v is not None]
+        return bool(idfs) and max(idfs) >= INFORMATIVE_IDF
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | os.PathLike[str]) -> Path:

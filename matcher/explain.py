@@ -8,7 +8,7 @@ The evidence sentence is quoted verbatim from the profile.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .normalise import normalise, normalise_with_map, strip_pinyin
 from .lexical.tokens import EN_STOP
@@ -83,8 +83,13 @@ def matched_terms(
     keywords: Sequence[str],
     profile_raw: str,
     limit: int = 6,
+    is_informative: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    """Terms present in both texts, keywords first, in the profile's own wording."""
+    """Terms present in both texts, keywords first, in the profile's own wording.
+
+    Besides the scenario's keywords, maximal shared substrings count when they are not generic
+    words and, given ``is_informative`` (e.g. an IDF test), not common across the corpus.
+    """
     prof_norm, src = normalise_with_map(profile_raw)
     prof_lower = prof_norm.lower()
     scen_lower = scenario_norm.lower()
@@ -107,7 +112,7 @@ def matched_terms(
         {w for w in _WORD.findall(prof_lower) if w not in EN_STOP and w in _WORD.findall(scen_lower)}
     )
     for term in candidates:
-        if _is_generic(term):
+        if _is_generic(term) or (is_informative is not None and not is_informative(term)):
             continue
         pos = prof_lower.find(term)
         if pos >= 0:
@@ -155,7 +160,7 @@ def build_explanation(
     pieces.append(industry_line(industry))
     if evidence:
         shown = evidence if len(evidence) <= 60 else evidence[:58] + "…"
-        pieces.append(f"证据：「{shown}」")
+        pieces.append(f"证据：「{strip_pinyin(shown)}」")
     if cross_lingual and terms:
         pieces.append("跨语言匹配")
     for w in why_not:

@@ -45,6 +45,13 @@ class TfidfScorer:
             raise NotFittedError("TfidfScorer.transform called before fit")
         return sp.csr_matrix(self._vectorizer.transform(list(texts)), dtype=np.float32)
 
+    def idf(self, token: str) -> float | None:
+        """Inverse document frequency of one token, ``None`` when it is not in the vocabulary."""
+        if self._vectorizer is None:
+            raise NotFittedError("TfidfScorer.idf called before fit")
+        pos = self._vectorizer.vocabulary_.get(token)
+        return None if pos is None else float(self._vectorizer.idf_[pos])
+
     def save(self, folder: str | os.PathLike[str]) -> None:
         if self._vectorizer is None:
             raise NotFittedError("TfidfScorer.save called before fit")

@@ -1,0 +1,441 @@
+"""``matcher``: a thin command line over the engine.
+
+Every bad input ends in one line on stderr that names the problem and the fix, exit code 2,
+and no half-written output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+DEFAULT_SCENARIOS = "data/scenarios.yaml"
+DEFAULT_COMPANIES = "data/companies.jsonl"
+DEFAULT_LABELS = "data/eval/labels.csv"
+DEFAULT_INDEX = "var/index"
+DEFAULT_CACHE = "var/cache"
+
+
+def _offline() -> None:
+    """No hub at run time: make any library that would try one fail fast instead of hanging."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar per encoding stage, on stderr."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console(stderr=True),
+        transient=False,
+    ) as bar:
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"encoding {stage}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from .config import EncoderConfig, EngineConfig, IndexConfig
+
+    cfg = EngineConfig()
+    enc = getattr(args, "encoder", None)
+    if enc:
+        cfg = replace(cfg, encoder=EncoderConfig(name=enc, model_path=getattr(args, "model_path", None)))
+    backend = getattr(args, "index_backend", None)
+    if backend:
+        cfg = replace(cfg, index=IndexConfig(backend=backend))
+    mode = getattr(args, "constraints", None)
+    if mode:
+        cfg = replace(cfg, constraints=replace(cfg.constraints, mode=mode))
+    return cfg
+
+
+def _build(args: argparse.Namespace, show_progress: bool = True):  # type: ignore[no-untyped-def]
+    from .catalogue import load_catalogue, load_companies
+    from .engine import Engine
+
+    catalogue = load_catalogue(args.scenarios)
+    companies = load_companies(args.companies)
+    engine = Engine(_config(args), cache_dir=args.cache_dir)
+    with _progress(show_progress and sys.stderr.isatty()) as prog:
+        engine.fit(catalogue.opportunities, companies, progress=prog)
+    return catalogue, engine
+
+
+def _load_or_build(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .engine import Engine
+
+    index = Path(args.index_dir)
+    if (index / "manifest.json").exists():
+        return Engine.load(index, cache_dir=args.cache_dir)
+    _, engine = _build(args)
+    engine.save(index)
+    return engine
+
+
+def _atomic_text(path: Path, lines: Iterator[str]) -> None:
+    """Write ``lines`` to ``path`` through a temp file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for line in lines:
+                f.write(line)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _match_json(m: Any) -> dict[str, Any]:
+    d = m.to_dict()
+    d["explanation"]["industry"] = {k: v for k, v in d["explanation"]["industry"].items() if v is not None}
+    return d
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_run(args: argparse.Namespace) -> int:
+    """The main job: build the index from data/ and show the best firms per opportunity."""
+    from rich.table import Table
+
+    t0 = time.perf_counter()
+    catalogue, engine = _build(args)
+    engine.save(args.index_dir)
+    built = time.perf_counter() - t0
+    console = _console()
+    console.print(
+        f"[bold]{catalogue.zone}[/]: {len(catalogue.composites)} composite scenarios, "
+        f"{len(catalogue.opportunities)} opportunities, {len(engine.companies)} firms "
+        f"(index built in {built:.1f} s → {args.index_dir})"
+    )
+    for comp in catalogue.composites:
+        for s in catalogue.children(comp.id):
+            title = f"{s.id} {s.title_zh} · {s.title_en} [{comp.title_zh}]"
+            if not s.is_open:
+                console.print(f"\n[bold]{title}[/]\n  [dim]closed: not matched[/]")
+                continue
+            table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+            table.add_column("#", justify="right")
+            table.add_column("firm", max_width=34, overflow="ellipsis", no_wrap=True)
+            table.add_column("score", justify="right")
+            table.add_column("why", max_width=90, overflow="ellipsis", no_wrap=True)
+            for m in engine.match_scenario(s.id, top_k=args.top_k):
+                table.add_row(str(m.rank), m.company_name, f"{m.score:.3f}", m.explanation.summary)
+            console.print(table)
+    console.print(f"[dim]done in {time.perf_counter() - t0:.1f} s[/]")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    _, engine = _build(args)
+    path = engine.save(args.index_dir)
+    n = len(engine.companies)
+    print(f"indexed {len(engine.scenarios)} scenarios and {n} firms into {path} "
+          f"in {time.perf_counter() - t0:.1f} s (encoder {engine.encoder.name})")
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from .constraints import Filters
+
+    engine = _load_or_build(args)
+    filters = Filters(
+        industry_prefix=args.industry,
+        city=args.city,
+        min_capital_wan=args.min_capital,
+        chain_position=args.chain,
+    )
+    matches = engine.match_scenario(args.scenario_id, top_k=args.top_k, filters=filters)
+    if args.json:
+        print(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=1))
+        return 0
+    _print_matches(matches, f"{args.scenario_id}: firms", lambda m: m.company_name)
+    return 0
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from .catalogue import company_from_dict, read_text
+    from .errors import DataError
+
+    text = read_text(args.profile)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{args.profile}: malformed JSON at line {exc.lineno} ({exc.msg})") from exc
+    if not isinstance(doc, dict):
+        raise DataError(f"{args.profile}: expected one JSON object (a company profile)")
+    from .catalogue import _validate
+
+    doc.setdefault("id", "new-profile")
+    _validate(doc, "company.schema.json", str(args.profile))
+    company = company_from_dict(doc)
+    engine = _load_or_build(args)
+    matches = engine.suggest(company, top_k=args.top_k)
+    if args.json:
+        print(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=1))
+        return 0
+    _print_matches(matches, f"{company.name}: scenarios", lambda m: f"{m.scenario_id} {m.scenario_title}")
+    return 0
+
+
+def _print_matches(matches: Sequence[Any], title: str, label: Callable[[Any], str]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("match", max_width=40)
+    table.add_column("score", justify="right")
+    table.add_column("parts")
+    table.add_column("why", max_width=80)
+    for m in matches:
+        parts = " ".join(f"{k[:3]}={v:.2f}" for k, v in m.parts.items())
+        table.add_row(str(m.rank), label(m), f"{m.score:.3f}", parts, m.explanation.summary)
+    _console().print(table)
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    """Stateless: rank any company CSV against any scenario JSONL, write JSONL."""
+    from .catalogue import load_companies, load_scenarios_jsonl
+    from .engine import Engine
+    from .errors import DataError
+    from .methods import method_config, random_ranking
+
+    if args.top_k < 1:
+        raise DataError("--top-k must be at least 1")
+    out = Path(args.output)
+    if out.exists() and out.is_dir():
+        raise DataError(f"{out}: is a folder; give a file name for --output")
+    companies = load_companies(
+        args.companies, id_col=args.id_col, text_col=args.text_col, name_col=args.name_col
+    )
+    scenarios = load_scenarios_jsonl(args.scenarios)
+    t0 = time.perf_counter()
+    if args.method == "random":
+        run = random_ranking([s.id for s in scenarios], [c.id for c in companies], args.top_k, args.seed)
+        lines = (
+            json.dumps(
+                {"scenario_id": sid, "matches": [
+                    {"company_id": cid, "score": 1.0 / (r + 1), "explanation": "random baseline"}
+                    for r, cid in enumerate(ids)
+                ]},
+                ensure_ascii=False,
+            ) + "\n"
+            for sid, ids in run.items()
+        )
+        _atomic_text(out, lines)
+        print(f"ranked {len(scenarios)} scenarios × {len(companies)} firms (random) → {out}", file=sys.stderr)
+        return 0
+    cfg = method_config(_config(args), args.method, exact=args.exact)
+    engine = Engine(cfg, cache_dir=args.cache_dir)
+    with _progress(sys.stderr.isatty()) as prog:
+        engine.fit(scenarios, companies, progress=prog)
+    results = []
+    for s in scenarios:
+        matches = engine.match_scenario_object(s, top_k=args.top_k)
+        results.append(
+            {
+                "scenario_id": s.id,
+                "matches": [
+                    {
+                        "company_id": m.company_id,
+                        "name": m.company_name,
+                        "score": round(m.score, 6),
+                        "parts": {k: round(v, 4) for k, v in m.parts.items()},
+                        "explanation": m.explanation.summary,
+                        "duplicates": list(m.duplicates),
+                    }
+                    for m in matches
+                ],
+            }
+        )
+    _atomic_text(out, (json.dumps(r, ensure_ascii=False) + "\n" for r in results))
+    print(
+        f"ranked {len(scenarios)} scenarios × {len(companies)} firms ({args.method}, "
+        f"{cfg.encoder.name}) in {time.perf_counter() - t0:.1f} s → {out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .catalogue import load_catalogue, load_companies
+    from .evaluate import evaluate_run, load_qrels_csv
+    from .evaluation import rank_methods
+
+    qrels = load_qrels_csv(args.labels)
+    catalogue = load_catalogue(args.scenarios)
+    companies = load_companies(args.companies)
+    results = rank_methods(
+        catalogue.opportunities, companies, qrels, _config(args), args.methods.split(","),
+        cache_dir=args.cache_dir, seed=args.seed,
+    )
+    rows = {name: evaluate_run(run, qrels) for name, run in results.items()}
+    if args.json:
+        print(json.dumps({k: vars(v) for k, v in rows.items()}, indent=1))
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"{args.labels}: {next(iter(rows.values())).queries} labelled scenarios")
+    for col in ("method", "nDCG@10", "Recall@50", "MRR"):
+        table.add_column(col, justify="right" if col != "method" else "left")
+    for name, m in rows.items():
+        table.add_row(name, f"{m.ndcg_at_10:.3f}", f"{m.recall_at_50:.3f}", f"{m.mrr:.3f}")
+    _console().print(table)
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from .catalogue import load_catalogue, load_companies
+    from .evaluate import load_qrels_csv
+    from .tune import tune_weights, write_card
+
+    qrels = load_qrels_csv(args.labels)
+    catalogue = load_catalogue(args.scenarios)
+    companies = load_companies(args.companies)
+    result = tune_weights(
+        catalogue.opportunities, companies, qrels, _config(args),
+        folds=args.folds, step=args.step, cache_dir=args.cache_dir, seed=args.seed,
+    )
+    write_card(result, Path(args.out))
+    print(json.dumps(result.summary(), indent=1, ensure_ascii=False))
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="matcher",
+        description="Match a development zone's investment scenarios with company profiles.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def data_args(sp: argparse.ArgumentParser, index: bool = True) -> None:
+        sp.add_argument("--scenarios", default=DEFAULT_SCENARIOS, help="catalogue YAML/JSON")
+        sp.add_argument("--companies", default=DEFAULT_COMPANIES, help="profiles .jsonl or .csv")
+        if index:
+            sp.add_argument("--index-dir", default=DEFAULT_INDEX, help="index folder")
+        sp.add_argument("--cache-dir", default=DEFAULT_CACHE, help="embedding cache folder")
+        sp.add_argument("--encoder", help="use (default), e5, st, or a combination like use+e5")
+        sp.add_argument("--model-path", help="local sentence-transformers folder for --encoder st")
+
+    sp = sub.add_parser("run", help="main job: index data/ and show the top firms per opportunity")
+    data_args(sp)
+    sp.add_argument("--top-k", type=int, default=5)
+    sp.add_argument("--constraints", choices=["flag", "filter"])
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("index", help="build the index folder from a catalogue and profiles")
+    data_args(sp)
+    sp.add_argument("--index-backend", choices=["flat", "ivf", "numpy"])
+    sp.set_defaults(func=cmd_index)
+
+    sp = sub.add_parser("match", help="rank firms for one scenario")
+    sp.add_argument("scenario_id")
+    data_args(sp)
+    sp.add_argument("--top-k", type=int, default=10)
+    sp.add_argument("--json", action="store_true", help="print Match records as JSON")
+    sp.add_argument("--industry", help="filter: GB/T 4754 code prefix, e.g. 38")
+    sp.add_argument("--city", help="filter: city")
+    sp.add_argument("--min-capital", type=float, help="filter: registered capital ≥ (万元)")
+    sp.add_argument("--chain", choices=["upstream", "midstream", "downstream", "service"])
+    sp.set_defaults(func=cmd_match)
+
+    sp = sub.add_parser("suggest", help="rank scenarios for one company profile (JSON file)")
+    sp.add_argument("profile", help="a JSON file with one company profile")
+    data_args(sp)
+    sp.add_argument("--top-k", type=int, default=5)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_suggest)
+
+    sp = sub.add_parser("rank", help="stateless: rank a company CSV against a scenario JSONL")
+    sp.add_argument("--companies", required=True, help="CSV (or JSONL) of companies")
+    sp.add_argument("--scenarios", required=True, help="JSONL: id, title, description per line")
+    sp.add_argument("--output", required=True, help="output JSONL, one line per scenario")
+    sp.add_argument("--top-k", type=int, default=20)
+    sp.add_argument("--id-col", default="id")
+    sp.add_argument("--text-col", default="description")
+    sp.add_argument("--name-col", default="name")
+    sp.add_argument("--method", choices=["fusion", "dense", "lexical", "random"], default="fusion")
+    sp.add_argument("--encoder", help="use (default), e5, st, or a combination like use+e5")
+    sp.add_argument("--model-path")
+    sp.add_argument("--exact", action="store_true", help="score every firm, not only candidates")
+    sp.add_argument("--cache-dir", default=DEFAULT_CACHE)
+    sp.add_argument("--seed", type=int, default=0, help="seed of the random method")
+    sp.set_defaults(func=cmd_rank)
+
+    sp = sub.add_parser("evaluate", help="nDCG@10, Recall@50, MRR on a labelled set, with baselines")
+    data_args(sp, index=False)
+    sp.add_argument("--labels", default=DEFAULT_LABELS)
+    sp.add_argument("--methods", default="random,lexical,dense,fusion")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_evaluate)
+
+    sp = sub.add_parser("tune", help="choose fusion weights by cross-validation on labels")
+    data_args(sp, index=False)
+    sp.add_argument("--labels", default=DEFAULT_LABELS)
+    sp.add_argument("--folds", type=int, default=5)
+    sp.add_argument("--step", type=float, default=0.05)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--out", default="models/fusion")
+    sp.set_defaults(func=cmd_tune)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _offline()
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    from .errors import MatcherError
+
+    try:
+        return int(args.func(args))
+    except MatcherError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

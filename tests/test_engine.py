@@ -1,0 +1,204 @@
+"""The facade over the tiny fixture set with the real USE model."""
+
+from dataclasses import replace
+
+import opencc
+import pytest
+
+from matcher.config import ConstraintConfig, EngineConfig
+from matcher.constraints import Filters
+from matcher.engine import Engine
+from matcher.errors import NotFittedError, ScenarioClosedError, UnknownIdError
+from matcher.normalise import normalise
+from matcher.types import Company, Scenario
+
+
+def ids(matches):
+    return [m.company_id for m in matches]
+
+
+def test_best_firm_first_and_near_miss_below_real_fits(small_engine):
+    ranked = ids(small_engine.match_scenario("S1", top_k=20))
+    assert ranked[0] in ("T01", "T05")
+    # the English storage firm (cross-lingual) beats the door-lock shop and the walnut factory
+    assert ranked.index("T02") < ranked.index("T06")
+    assert ranked.index("T02") < ranked.index("T10")
+
+
+def test_unlike_wording_still_matches(small_engine):
+    ranked = ids(small_engine.match_scenario("S2", top_k=5))
+    assert ranked[0] == "T07"
+
+
+def test_duplicates_collapse_into_one_result(small_engine):
+    matches = small_engine.match_scenario("S1", top_k=12)
+    shown = ids(matches)
+    assert ("T01" in shown) != ("T05" in shown)
+    first = next(m for m in matches if m.company_id in ("T01", "T05"))
+    assert set(first.duplicates) == {"T01", "T05"} - {first.company_id}
+
+
+def test_parts_contributions_and_score_agree(small_engine):
+    for m in small_engine.match_scenario("S1", top_k=5):
+        assert set(m.parts) == {"dense", "lexical", "keyword", "industry", "structured"}
+        assert all(0.0 <= v <= 1.0 + 1e-9 for v in m.parts.values())
+        assert sum(m.contributions.values()) - m.penalty == pytest.approx(m.score)
+    scores = [m.score for m in small_engine.match_scenario("S1", top_k=12)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_explanation_properties(small_engine):
+    m = next(x for x in small_engine.match_scenario("S1", top_k=12) if x.company_id in ("T01", "T05"))
+    company = small_engine.companies_[m.company_id].company
+    scen = small_engine.scenarios_["S1"].scenario
+    ex = m.explanation
+    assert ex.matched_terms, "a storage integrator shares terms with a storage scenario"
+    for term in ex.matched_terms:
+        assert normalise(term).lower() in normalise(company.text()).lower()
+        assert normalise(term).lower() in normalise(scen.text()).lower()
+        assert term in company.text()  # shown in the profile's own wording
+    assert ex.evidence and ex.evidence in company.description
+    assert ex.industry.level == "class" and ex.industry.company_code == "3841"
+    assert not ex.industry.inferred and not ex.cross_lingual
+
+
+def test_traditional_profile_terms_shown_in_its_own_script(small_engine):
+    m = next(x for x in small_engine.match_scenario("S2", top_k=12) if x.company_id == "T03")
+    raw = small_engine.companies_["T03"].company.text()
+    for term in m.explanation.matched_terms:
+        assert term in raw.replace("(xié)", "").replace("(tí)", "") or term in raw
+
+
+def test_cross_lingual_pair_is_flagged_with_evidence_in_its_language(small_engine):
+    m = next(x for x in small_engine.match_scenario("S1", top_k=12) if x.company_id == "T02")
+    assert m.explanation.cross_lingual
+    assert m.explanation.evidence in small_engine.companies_["T02"].company.description
+    assert m.explanation.industry.inferred  # T02 has no industry code
+    assert "跨语言" in m.explanation.summary
+
+
+def test_hard_constraint_flags_or_filters(small_engine):
+    m = next(x for x in small_engine.match_scenario("S1", top_k=12) if x.company_id == "T11")
+    assert m.penalty > 0
+    assert any("500,000" in w and "30,000" in w for w in m.explanation.why_not)
+    strict = small_engine.reconfigured(
+        replace(small_engine.config, constraints=ConstraintConfig(mode="filter"))
+    )
+    assert "T11" not in ids(strict.match_scenario("S1", top_k=12))
+
+
+def test_closed_scenario_is_not_matched(small_engine):
+    with pytest.raises(ScenarioClosedError, match="closed"):
+        small_engine.match_scenario("S3")
+    assert "S3" not in [m.scenario_id for m in small_engine.suggest("T04", top_k=5)]
+
+
+def test_suggest_new_profile_and_stored_profile(small_engine):
+    new = Company(id="new", name="某储能公司", description="我们做用户侧储能电站和微电网控制系统，产品包括储能变流器。")
+    top = small_engine.suggest(new, top_k=2)
+    assert top[0].scenario_id == "S1"
+    assert small_engine.suggest("T07", top_k=1)[0].scenario_id == "S2"
+    assert "new" not in small_engine.companies_  # a suggestion stores nothing
+
+
+def test_filters(small_engine):
+    got = small_engine.match_scenario("S1", top_k=12, filters=Filters(city="晋江"))
+    assert got and all(small_engine.companies_[m.company_id].company.city == "晋江" for m in got)
+    got = small_engine.match_scenario("S1", top_k=12, filters=Filters(industry_prefix="38"))
+    assert {"T01", "T11"} <= {m.company_id for m in got}
+    # inferred codes count too: every result has a code under division 38
+    assert all(any(c.startswith("38") for c in small_engine.company_codes(m.company_id)[0]) for m in got)
+    assert "T07" not in {m.company_id for m in got}
+
+
+def test_traditional_twin_with_pinyin_ranks_the_same_firms(small_engine):
+    from pypinyin import Style, pinyin
+
+    s = small_engine.scenarios_["S1"].scenario
+    to_trad = opencc.OpenCC("s2t")
+
+    def scrape(text: str) -> str:
+        out = []
+        for i, ch in enumerate(to_trad.convert(text)):
+            out.append(ch)
+            if "\u4e00" <= ch <= "\u9fff" and i % 2 == 0:
+                out.append(f"({pinyin(ch, style=Style.TONE)[0][0]})")
+        return "".join(out)
+
+    twin = replace(
+        s,
+        id="S1-trad",
+        title_zh=scrape(s.title_zh),
+        description_zh=scrape(s.description_zh),
+        keywords=tuple(scrape(k) for k in s.keywords),
+    )
+    assert "(" in twin.description_zh and twin.description_zh != s.description_zh
+    a = small_engine.match_scenario_object(s, top_k=8)
+    b = small_engine.match_scenario_object(twin, top_k=8)
+    assert ids(a) == ids(b)
+    assert [m.score for m in a] == pytest.approx([m.score for m in b])
+
+
+def test_save_load_round_trip(small_engine, tmp_path, cache_dir):
+    path = small_engine.save(tmp_path / "idx")
+    assert (path / "manifest.json").exists()
+    loaded = Engine.load(path, cache_dir=cache_dir)
+    for sid in ("S1", "S2"):
+        a, b = small_engine.match_scenario(sid, top_k=8), loaded.match_scenario(sid, top_k=8)
+        assert ids(a) == ids(b)
+        assert [m.score for m in a] == pytest.approx([m.score for m in b], abs=1e-6)
+        assert [m.explanation for m in a] == [m.explanation for m in b]
+    # saving again over the same folder replaces it whole, leaving no temp folders behind
+    small_engine.save(tmp_path / "idx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
+
+
+def test_add_update_remove(small_catalogue, small_companies, cache_dir):
+    engine = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
+    newcomer = Company(id="N1", name="微网储能新贵有限公司", description="园区微电网与工商业储能电站整体解决方案，储能变流器自主研发。",
+                       industry_codes=("3824",))
+    before = engine.encoder.encoded
+    engine.add_companies([newcomer])
+    assert engine.encoder.encoded > before
+    assert "N1" in ids(engine.match_scenario("S1", top_k=3))
+    # the same text again: nothing is re-encoded
+    before = engine.encoder.encoded
+    engine.add_companies([newcomer])
+    assert engine.encoder.encoded == before
+    assert len(engine.companies) == len(small_companies) + 1
+    # an update replaces the profile
+    engine.add_companies([replace(newcomer, description="核桃与花生炒货加工。", industry_codes=("1371",))])
+    assert "N1" not in ids(engine.match_scenario("S1", top_k=3))
+    assert engine.remove_companies(["N1", "nope"]) == 1
+    assert "N1" not in ids(engine.match_scenario("S1", top_k=20))
+
+
+def test_deterministic(small_engine):
+    a = small_engine.match_scenario("S1", top_k=10)
+    b = small_engine.match_scenario("S1", top_k=10)
+    assert a == b
+
+
+def test_errors(small_engine):
+    with pytest.raises(UnknownIdError, match="S99"):
+        small_engine.match_scenario("S99")
+    with pytest.raises(NotFittedError):
+        Engine().match_scenario("S1")
+    with pytest.raises(UnknownIdError):
+        small_engine.suggest("nobody")
+
+
+def test_free_text_search_in_english(small_engine):
+    got = small_engine.match_text("silicon carbide power module packaging", top_k=3)
+    assert got[0].company_id == "T12"
+
+
+def test_config_rejects_unknown_settings():
+    from matcher.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="convex"):
+        EngineConfig(fusion=replace(EngineConfig().fusion, method="max"))
+    with pytest.raises(ConfigError, match="known parts"):
+        EngineConfig(fusion=replace(EngineConfig().fusion, weights={"magic": 1.0}))
+    with pytest.raises(Exception, match="description"):
+        Scenario(id="x", title_zh="t")  # type: ignore[call-arg]
