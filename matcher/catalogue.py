@@ -85,7 +85,9 @@ def _tuple(v: Any) -> tuple[str, ...]:
     if v is None:
         return ()
     if isinstance(v, str):
-        return tuple(x.strip() for x in v.replace("；", ";").replace("、", ";").split(";") if x.strip())
+        return tuple(
+            x.strip() for x in v.replace("；", ";").replace("、", ";").split(";") if x.strip()
+        )
     return tuple(str(x) for x in v)
 
 
@@ -166,11 +168,14 @@ def load_companies_jsonl(path: str | os.PathLike[str]) -> list[Company]:
         try:
             doc = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: line {line_no}: malformed JSON ({exc.msg}); fix or remove it") from exc
+            raise DataError(
+                f"{path}: line {line_no}: malformed JSON ({exc.msg}); fix or remove it"
+            ) from exc
         _validate(doc, "company.schema.json", f"{path}: line {line_no}")
         if doc["id"] in seen:
             raise DataError(
-                f"{path}: line {line_no}: duplicate id {doc['id']!r} (first on line {seen[doc['id']]})"
+                f"{path}: line {line_no}: duplicate id {doc['id']!r} "
+                f"(first on line {seen[doc['id']]})"
             )
         seen[doc["id"]] = line_no
         out.append(company_from_dict(doc))
@@ -194,7 +199,7 @@ def load_companies_csv(
     text_col: str = "description",
     name_col: str = "name",
 ) -> list[Company]:
-    """Companies from CSV: ``id``, ``name``, ``description`` by default; extra known columns used."""
+    """Companies from CSV (``id``, ``name``, ``description`` by default); known extras are used."""
     text = read_text(path)
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
@@ -209,12 +214,16 @@ def load_companies_csv(
     seen: dict[str, int] = {}
     for line_no, row in enumerate(reader, start=2):
         if None in row:
-            raise DataError(f"{path}: line {line_no}: more fields than the header has; check quoting")
+            raise DataError(
+                f"{path}: line {line_no}: more fields than the header has; check quoting"
+            )
         cid = (row.get(id_col) or "").strip()
         if not cid:
             raise DataError(f"{path}: line {line_no}: empty {id_col!r}")
         if cid in seen:
-            raise DataError(f"{path}: line {line_no}: duplicate id {cid!r} (first on line {seen[cid]})")
+            raise DataError(
+                f"{path}: line {line_no}: duplicate id {cid!r} (first on line {seen[cid]})"
+            )
         seen[cid] = line_no
         desc = (row.get(text_col) or "").strip()
         name = (row.get(name_col) or "").strip() if name_col in header else ""
@@ -229,7 +238,9 @@ def load_companies_csv(
                 try:
                     extra[col] = _NUMERIC[col](float(value))
                 except ValueError as exc:
-                    raise DataError(f"{path}: line {line_no}: {col} {value!r} is not a number") from exc
+                    raise DataError(
+                        f"{path}: line {line_no}: {col} {value!r} is not a number"
+                    ) from exc
             elif col == "listed":
                 extra[col] = value.lower() in ("1", "true", "yes", "是")
             elif col in ("products", "industry_codes", "certifications"):
@@ -263,7 +274,9 @@ def load_scenarios_jsonl(path: str | os.PathLike[str]) -> list[Scenario]:
         try:
             doc = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: line {line_no}: malformed JSON ({exc.msg}); fix or remove it") from exc
+            raise DataError(
+                f"{path}: line {line_no}: malformed JSON ({exc.msg}); fix or remove it"
+            ) from exc
         if not isinstance(doc, dict):
             raise DataError(f"{path}: line {line_no}: expected a JSON object")
         missing = [k for k in ("id", "title", "description") if not str(doc.get(k) or "").strip()]
@@ -271,7 +284,9 @@ def load_scenarios_jsonl(path: str | os.PathLike[str]) -> list[Scenario]:
             raise DataError(f"{path}: line {line_no}: missing or empty field(s) {missing}")
         sid = str(doc["id"])
         if sid in seen:
-            raise DataError(f"{path}: line {line_no}: duplicate id {sid!r} (first on line {seen[sid]})")
+            raise DataError(
+                f"{path}: line {line_no}: duplicate id {sid!r} (first on line {seen[sid]})"
+            )
         seen[sid] = line_no
         data = dict(doc)
         data["id"] = sid

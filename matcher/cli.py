@@ -72,7 +72,9 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     cfg = EngineConfig()
     enc = getattr(args, "encoder", None)
     if enc:
-        cfg = replace(cfg, encoder=EncoderConfig(name=enc, model_path=getattr(args, "model_path", None)))
+        cfg = replace(
+            cfg, encoder=EncoderConfig(name=enc, model_path=getattr(args, "model_path", None))
+        )
     backend = getattr(args, "index_backend", None)
     if backend:
         cfg = replace(cfg, index=IndexConfig(backend=backend))
@@ -121,7 +123,9 @@ def _atomic_text(path: Path, lines: Iterator[str]) -> None:
 
 def _match_json(m: Any) -> dict[str, Any]:
     d = m.to_dict()
-    d["explanation"]["industry"] = {k: v for k, v in d["explanation"]["industry"].items() if v is not None}
+    d["explanation"]["industry"] = {
+        k: v for k, v in d["explanation"]["industry"].items() if v is not None
+    }
     return d
 
 
@@ -167,8 +171,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     _, engine = _build(args)
     path = engine.save(args.index_dir)
     n = len(engine.companies)
-    print(f"indexed {len(engine.scenarios)} scenarios and {n} firms into {path} "
-          f"in {time.perf_counter() - t0:.1f} s (encoder {engine.encoder.name})")
+    print(
+        f"indexed {len(engine.scenarios)} scenarios and {n} firms into {path} "
+        f"in {time.perf_counter() - t0:.1f} s (encoder {engine.encoder.name})"
+    )
     return 0
 
 
@@ -211,7 +217,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=1))
         return 0
-    _print_matches(matches, f"{company.name}: scenarios", lambda m: f"{m.scenario_id} {m.scenario_title}")
+    _print_matches(
+        matches, f"{company.name}: scenarios", lambda m: f"{m.scenario_id} {m.scenario_title}"
+    )
     return 0
 
 
@@ -248,19 +256,32 @@ def cmd_rank(args: argparse.Namespace) -> int:
     scenarios = load_scenarios_jsonl(args.scenarios)
     t0 = time.perf_counter()
     if args.method == "random":
-        run = random_ranking([s.id for s in scenarios], [c.id for c in companies], args.top_k, args.seed)
+        run = random_ranking(
+            [s.id for s in scenarios], [c.id for c in companies], args.top_k, args.seed
+        )
         lines = (
             json.dumps(
-                {"scenario_id": sid, "matches": [
-                    {"company_id": cid, "score": 1.0 / (r + 1), "explanation": "random baseline"}
-                    for r, cid in enumerate(ids)
-                ]},
+                {
+                    "scenario_id": sid,
+                    "matches": [
+                        {
+                            "company_id": cid,
+                            "score": 1.0 / (r + 1),
+                            "explanation": "random baseline",
+                        }
+                        for r, cid in enumerate(ids)
+                    ],
+                },
                 ensure_ascii=False,
-            ) + "\n"
+            )
+            + "\n"
             for sid, ids in run.items()
         )
         _atomic_text(out, lines)
-        print(f"ranked {len(scenarios)} scenarios × {len(companies)} firms (random) → {out}", file=sys.stderr)
+        print(
+            f"ranked {len(scenarios)} scenarios × {len(companies)} firms (random) → {out}",
+            file=sys.stderr,
+        )
         return 0
     cfg = method_config(_config(args), args.method, exact=args.exact)
     engine = Engine(cfg, cache_dir=args.cache_dir)
@@ -303,8 +324,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.scenarios)
     companies = load_companies(args.companies)
     results = rank_methods(
-        catalogue.opportunities, companies, qrels, _config(args), args.methods.split(","),
-        cache_dir=args.cache_dir, seed=args.seed,
+        catalogue.opportunities,
+        companies,
+        qrels,
+        _config(args),
+        args.methods.split(","),
+        cache_dir=args.cache_dir,
+        seed=args.seed,
     )
     rows = {name: evaluate_run(run, qrels) for name, run in results.items()}
     if args.json:
@@ -330,8 +356,14 @@ def cmd_tune(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.scenarios)
     companies = load_companies(args.companies)
     result = tune_weights(
-        catalogue.opportunities, companies, qrels, _config(args),
-        folds=args.folds, step=args.step, cache_dir=args.cache_dir, seed=args.seed,
+        catalogue.opportunities,
+        companies,
+        qrels,
+        _config(args),
+        folds=args.folds,
+        step=args.step,
+        cache_dir=args.cache_dir,
+        seed=args.seed,
     )
     write_card(result, Path(args.out))
     print(json.dumps(result.summary(), indent=1, ensure_ascii=False))
@@ -400,7 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0, help="seed of the random method")
     sp.set_defaults(func=cmd_rank)
 
-    sp = sub.add_parser("evaluate", help="nDCG@10, Recall@50, MRR on a labelled set, with baselines")
+    sp = sub.add_parser(
+        "evaluate", help="nDCG@10, Recall@50, MRR on a labelled set, with baselines"
+    )
     data_args(sp, index=False)
     sp.add_argument("--labels", default=DEFAULT_LABELS)
     sp.add_argument("--methods", default="random,lexical,dense,fusion")

@@ -93,7 +93,12 @@ class ConstraintConfig:
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """All settings of one engine; saved in the index manifest."""
+    """All settings of one engine; saved in the index manifest.
+
+    ``candidates``: firms re-scored per query (dense retrieval depth). ``feedback_depth``:
+    pseudo-relevance feedback from the top N first-pass firms (0 = off), ``feedback_weight``
+    its strength. ``infer_industry``: give firms without codes an inferred GB/T class.
+    """
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
@@ -103,6 +108,8 @@ class EngineConfig:
     candidates: int = 300
     collapse_duplicates: bool = True
     infer_industry: bool = True
+    feedback_depth: int = 0
+    feedback_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if self.fusion.method not in ("convex", "rrf"):
@@ -152,7 +159,9 @@ def config_from_dict(data: dict[str, Any]) -> EngineConfig:
         if key in sub:
             cls = sub[key]
             names = {f.name for f in fields(cls)}
-            args = {k: (tuple(v) if isinstance(v, list) else v) for k, v in value.items() if k in names}
+            args = {
+                k: (tuple(v) if isinstance(v, list) else v) for k, v in value.items() if k in names
+            }
             kwargs[key] = cls(**args)
         elif key in {f.name for f in fields(EngineConfig)}:
             kwargs[key] = value

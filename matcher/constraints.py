@@ -43,9 +43,13 @@ def passes_filters(company: Company, codes: Sequence[str], f: Filters) -> bool:
         return False
     if f.min_capital_wan is not None and (company.registered_capital_wan or 0) < f.min_capital_wan:
         return False
-    if f.space_min_m2 is not None and (company.space_needed_m2 is None or company.space_needed_m2 < f.space_min_m2):
+    if f.space_min_m2 is not None and (
+        company.space_needed_m2 is None or company.space_needed_m2 < f.space_min_m2
+    ):
         return False
-    if f.space_max_m2 is not None and (company.space_needed_m2 is None or company.space_needed_m2 > f.space_max_m2):
+    if f.space_max_m2 is not None and (
+        company.space_needed_m2 is None or company.space_needed_m2 > f.space_max_m2
+    ):
         return False
     if f.chain_position and company.chain_position != f.chain_position:
         return False

@@ -90,6 +90,7 @@ class Engine:
         self.cache_dir = cache_dir
         self._encoder: CachingEncoder | None = None
         self._fitted = False
+        self.manifest_: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ setup
     @property
@@ -142,7 +143,7 @@ class Engine:
         self._set_scenarios(scenarios, norm_s, progress)
         self._fitted = True
         self.encoder.cache.save()
-        self.created_at_ = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        self.created_at_ = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         return self
 
     def _build_inferrer(self, progress: Progress | None) -> IndustryInferrer | None:
@@ -192,6 +193,7 @@ class Engine:
         sent_ids: list[int] = []
         for i, c in enumerate(companies):
             n = len(sentences[i])
+            codes: tuple[str, ...]
             if i in inferred_codes:
                 codes, inferred = (inferred_codes[i],), True
             else:
@@ -459,6 +461,11 @@ class Engine:
         if not ids:
             return []
         states, raw, fails = self._raw_parts(st, ids)
+        if self.config.feedback_depth > 0:
+            expanded = self._expand(st, ids, raw, fails)
+            more = [i for i in self._candidates(expanded, filters, top_k) if i not in set(ids)]
+            ids = ids + more
+            states, raw, fails = self._raw_parts(expanded, ids)
         return self._assemble(
             [(st, cs) for cs in states],
             raw,
@@ -467,16 +474,56 @@ class Engine:
             collapse=self.config.collapse_duplicates,
         )
 
+    def _expand(
+        self,
+        st: _ScenarioState,
+        ids: Sequence[str],
+        raw: dict[str, np.ndarray],
+        fails: Sequence[Sequence[str]],
+    ) -> _ScenarioState:
+        """Pseudo-relevance feedback: move the query towards its best first-pass firms.
+
+        The dense and lexical query vectors gain the mean of the top ``feedback_depth`` firms'
+        vectors (Rocchio), so firms described like the best matches, in whatever words or
+        language, rise too. Explanations still refer to the original scenario text.
+        """
+        cfg = self.config
+        score, _, _ = fuse(raw, cfg.fusion.weights, cfg.fusion.method, cfg.fusion.rrf_k)
+        score = score - np.array([cfg.constraints.penalty if f else 0.0 for f in fails])
+        top = [ids[i] for i in np.argsort(-score, kind="stable")[: cfg.feedback_depth]]
+        w = cfg.feedback_weight
+        centroid = np.mean([self._doc_vectors[i] for i in top], axis=0)
+        vec = st.vector + w * centroid / (np.linalg.norm(centroid) or 1.0)
+        vec = (vec / (np.linalg.norm(vec) or 1.0)).astype(np.float32)
+        rows = self._lex_matrix[[self._lex_rows[i] for i in top]]
+        lex_centroid = sp.csr_matrix(rows.mean(axis=0))
+        lex_norm = float(np.sqrt(lex_centroid.multiply(lex_centroid).sum())) or 1.0
+        lex = st.lex + lex_centroid * (w / lex_norm)
+        lex_len = float(np.sqrt(lex.multiply(lex).sum())) or 1.0
+        return _ScenarioState(
+            scenario=st.scenario,
+            norm=st.norm,
+            lang=st.lang,
+            keywords=st.keywords,
+            vector=vec,
+            lex=sp.csr_matrix(lex / lex_len, dtype=np.float32),
+        )
+
     def score_parts(
         self, scenario_id: str, company_ids: Sequence[str] | None = None
     ) -> tuple[list[str], dict[str, np.ndarray], list[list[str]]]:
-        """Raw score parts of a stored scenario against firms (all by default), for tuning."""
+        """Raw score parts of a stored scenario against firms (all by default), for tuning.
+
+        With feedback on, the parts are those of the expanded query, as ranking uses them.
+        """
         self._check_fitted()
         st = self.scenarios_.get(scenario_id)
         if st is None:
             raise UnknownIdError(f"unknown scenario id {scenario_id!r}")
         ids = list(company_ids) if company_ids is not None else list(self.companies_)
         _, raw, fails = self._raw_parts(st, ids)
+        if self.config.feedback_depth > 0:
+            _, raw, fails = self._raw_parts(self._expand(st, ids, raw, fails), ids)
         return ids, raw, fails
 
     def reconfigured(self, config: EngineConfig) -> Engine:
@@ -497,8 +544,10 @@ class Engine:
         doc_m = np.stack([self._doc_vectors[i] for i in ids])
         doc_sims = doc_m @ st.vector
         sent_sims = np.array(
-            [float((cs.sent_vectors @ st.vector).max()) if len(cs.sent_vectors) else d
-             for cs, d in zip(states, doc_sims, strict=True)],
+            [
+                float((cs.sent_vectors @ st.vector).max()) if len(cs.sent_vectors) else d
+                for cs, d in zip(states, doc_sims, strict=True)
+            ],
             dtype=np.float64,
         )
         dense = _dense_combine(doc_sims, sent_sims)
@@ -542,7 +591,11 @@ class Engine:
         # Deterministic order: score, then id.
         order = sorted(
             (i for i in range(len(pairs)) if keep[i]),
-            key=lambda i: (-round(float(final[i]), 9), pairs[i][1].company.id, pairs[i][0].scenario.id),
+            key=lambda i: (
+                -round(float(final[i]), 9),
+                pairs[i][1].company.id,
+                pairs[i][0].scenario.id,
+            ),
         )
         chosen: list[int] = []
         seen_groups: set[str] = set()
@@ -643,22 +696,41 @@ class Engine:
             for row in comp_rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         dim = self.encoder.dim
-        np.save(folder / "doc_vectors.npy", np.stack([self._doc_vectors[i] for i in ids]) if ids else np.zeros((0, dim), np.float32))
-        np.save(folder / "sent_vectors.npy", np.vstack(sent_vecs) if sent_vecs else np.zeros((0, dim), np.float32))
+        np.save(
+            folder / "doc_vectors.npy",
+            np.stack([self._doc_vectors[i] for i in ids])
+            if ids
+            else np.zeros((0, dim), np.float32),
+        )
+        np.save(
+            folder / "sent_vectors.npy",
+            np.vstack(sent_vecs) if sent_vecs else np.zeros((0, dim), np.float32),
+        )
         sids = list(self.scenarios_)
         (folder / "scenarios.json").write_text(
-            json.dumps([self.scenarios_[i].scenario.to_dict() for i in sids], ensure_ascii=False, indent=1),
+            json.dumps(
+                [self.scenarios_[i].scenario.to_dict() for i in sids], ensure_ascii=False, indent=1
+            ),
             "utf-8",
         )
-        np.save(folder / "scenario_vectors.npy", np.stack([self.scenarios_[i].vector for i in sids]) if sids else np.zeros((0, dim), np.float32))
+        np.save(
+            folder / "scenario_vectors.npy",
+            np.stack([self.scenarios_[i].vector for i in sids])
+            if sids
+            else np.zeros((0, dim), np.float32),
+        )
         self._lexical.save(folder / "lexical")
-        lex_rows = self._lex_matrix[[self._lex_rows[i] for i in ids]] if ids else self._lex_matrix[:0]
+        lex_rows = (
+            self._lex_matrix[[self._lex_rows[i] for i in ids]] if ids else self._lex_matrix[:0]
+        )
         sp.save_npz(folder / "lexical" / "company_rows.npz", sp.csr_matrix(lex_rows))
         # Indexes are saved with row positions as ids, matching the arrays beside them.
         doc_index = create_index(self.config.index, dim)
         sent_index = create_index(self.config.index, dim)
         if ids:
-            doc_index.add(np.arange(len(ids), dtype=np.int64), np.stack([self._doc_vectors[i] for i in ids]))
+            doc_index.add(
+                np.arange(len(ids), dtype=np.int64), np.stack([self._doc_vectors[i] for i in ids])
+            )
         n_sent = int(sum(len(v) for v in sent_vecs))
         if n_sent:
             sent_index.add(np.arange(n_sent, dtype=np.int64), np.vstack(sent_vecs))
@@ -670,14 +742,18 @@ class Engine:
         manifest = {
             "format_version": FORMAT_VERSION,
             "created_at": getattr(self, "created_at_", None),
-            "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "saved_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "versions": {
                 "matcher": _pkg_version("scenario-matcher"),
                 "numpy": np.__version__,
                 "faiss": _pkg_version("faiss-cpu"),
                 "scikit-learn": _pkg_version("scikit-learn"),
             },
-            "encoder": {"name": self.encoder.name, "fingerprint": self.encoder.fingerprint, "dim": dim},
+            "encoder": {
+                "name": self.encoder.name,
+                "fingerprint": self.encoder.fingerprint,
+                "dim": dim,
+            },
             "config": self.config.to_dict(),
             "counts": {
                 "scenarios": len(sids),
@@ -685,7 +761,9 @@ class Engine:
                 "sentences": int(sum(len(v) for v in sent_vecs)),
             },
         }
-        (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8")
+        (folder / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8"
+        )
 
     @classmethod
     def load(
@@ -695,7 +773,9 @@ class Engine:
         folder = Path(folder)
         manifest_file = folder / "manifest.json"
         if not manifest_file.exists():
-            raise DataError(f"{folder} is not an index folder (no manifest.json); run `matcher index`")
+            raise DataError(
+                f"{folder} is not an index folder (no manifest.json); run `matcher index`"
+            )
         manifest = json.loads(manifest_file.read_text("utf-8"))
         if manifest.get("format_version") != FORMAT_VERSION:
             raise DataError(
@@ -706,7 +786,9 @@ class Engine:
         dim = int(manifest["encoder"]["dim"])
         engine._reset(dim)
         engine._lexical = load_lexical(folder / "lexical")
-        engine._lex_matrix = sp.csr_matrix(sp.load_npz(folder / "lexical" / "company_rows.npz"), dtype=np.float32)
+        engine._lex_matrix = sp.csr_matrix(
+            sp.load_npz(folder / "lexical" / "company_rows.npz"), dtype=np.float32
+        )
         doc_vecs = np.load(folder / "doc_vectors.npy", allow_pickle=False)
         sent_vecs = np.load(folder / "sent_vectors.npy", allow_pickle=False)
         engine._doc_index = load_index(folder / "doc_index")

@@ -131,8 +131,12 @@ def evaluate_run(
         return Metrics(ndcg_at_10=0.0, recall_at_50=0.0, mrr=0.0, queries=0)
     missing = [q for q in judged if q not in run]
     if missing:
-        logger.warning("%d of %d judged queries are missing from the run, e.g. %s",
-                       len(missing), len(judged), missing[0])
+        logger.warning(
+            "%d of %d judged queries are missing from the run, e.g. %s",
+            len(missing),
+            len(judged),
+            missing[0],
+        )
     ndcg = recall = rr = 0.0
     for q in judged:
         ranked = run.get(q, ())
@@ -154,8 +158,10 @@ def load_qrels_csv(path: str | Path) -> dict[str, dict[str, int]]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header[:3]) != _QRELS_HEADER or not (
-            3 <= len(header) <= 4 and (len(header) == 3 or header[3].strip() == "note")
+        if (
+            header is None
+            or tuple(h.strip() for h in header[:3]) != _QRELS_HEADER
+            or not (3 <= len(header) <= 4 and (len(header) == 3 or header[3].strip() == "note"))
         ):
             raise ValueError(
                 f"{path}:1: expected header 'scenario_id,company_id,grade[,note]', got {header!r}"
@@ -172,13 +178,9 @@ def load_qrels_csv(path: str | Path) -> dict[str, dict[str, int]]:
             try:
                 grade = int(grade_text)
             except ValueError:
-                raise ValueError(
-                    f"{path}:{line}: grade {grade_text!r} is not an integer"
-                ) from None
+                raise ValueError(f"{path}:{line}: grade {grade_text!r} is not an integer") from None
             if not MIN_GRADE <= grade <= MAX_GRADE:
-                raise ValueError(
-                    f"{path}:{line}: grade {grade} outside {MIN_GRADE}..{MAX_GRADE}"
-                )
+                raise ValueError(f"{path}:{line}: grade {grade} outside {MIN_GRADE}..{MAX_GRADE}")
             judged = qrels.setdefault(scenario_id, {})
             if company_id in judged:
                 raise ValueError(
@@ -213,9 +215,7 @@ def load_run_jsonl(path: str | Path) -> dict[str, list[str]]:
             try:
                 ranked = [str(m["company_id"]) for m in matches]
             except (KeyError, TypeError):
-                raise ValueError(
-                    f"{path}:{line_no}: every match needs a 'company_id'"
-                ) from None
+                raise ValueError(f"{path}:{line_no}: every match needs a 'company_id'") from None
             scenario_id = str(record["scenario_id"])
             if scenario_id in run:
                 raise ValueError(f"{path}:{line_no}: duplicate scenario_id {scenario_id!r}")

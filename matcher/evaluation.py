@@ -40,7 +40,9 @@ def rank_methods(
     for method in methods:
         method = method.strip()
         if method == "random":
-            out[method] = random_ranking([s.id for s in labelled], [c.id for c in companies], depth, seed)
+            out[method] = random_ranking(
+                [s.id for s in labelled], [c.id for c in companies], depth, seed
+            )
             continue
         cfg = method_config(base, method, exact=method != "fusion")
         if engine is None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .normalise import normalise, normalise_with_map, strip_pinyin
 from .lexical.tokens import EN_STOP
+from .normalise import normalise, normalise_with_map, strip_pinyin
 from .types import Explanation, IndustryRelation
 
 __all__ = ["matched_terms", "split_sentences", "build_explanation", "GENERIC_TERMS"]
@@ -109,7 +109,11 @@ def matched_terms(
             take(pos, pos + len(k))
     candidates = sorted(set(_common_cjk(scen_lower, prof_lower)), key=len, reverse=True)
     candidates += sorted(
-        {w for w in _WORD.findall(prof_lower) if w not in EN_STOP and w in _WORD.findall(scen_lower)}
+        {
+            w
+            for w in _WORD.findall(prof_lower)
+            if w not in EN_STOP and w in _WORD.findall(scen_lower)
+        }
     )
     for term in candidates:
         if _is_generic(term) or (is_informative is not None and not is_informative(term)):

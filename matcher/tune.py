@@ -20,7 +20,7 @@ import numpy as np
 
 from .config import EngineConfig
 from .engine import Engine
-from .fuse import minmax, QUERY_SCALED
+from .fuse import QUERY_SCALED, minmax
 from .types import Company, Scenario
 
 __all__ = ["TuneResult", "tune_weights", "write_card", "fast_ndcg"]
@@ -123,13 +123,23 @@ def tune_weights(
     for p_i, p in enumerate(TUNED):
         w = np.zeros(len(PARTS))
         w[p_i] = 1.0
-        singles[p] = float(np.mean([
-            fast_ndcg(m @ w - pen, g, ideal) for (m, pen), g, ideal in zip(mats, gains, ideals, strict=True)
-        ]))
+        singles[p] = float(
+            np.mean(
+                [
+                    fast_ndcg(m @ w - pen, g, ideal)
+                    for (m, pen), g, ideal in zip(mats, gains, ideals, strict=True)
+                ]
+            )
+        )
     eq = np.array([(1 - struct_w) / len(TUNED)] * len(TUNED) + [struct_w])
-    equal = float(np.mean([
-        fast_ndcg(m @ eq - pen, g, ideal) for (m, pen), g, ideal in zip(mats, gains, ideals, strict=True)
-    ]))
+    equal = float(
+        np.mean(
+            [
+                fast_ndcg(m @ eq - pen, g, ideal)
+                for (m, pen), g, ideal in zip(mats, gains, ideals, strict=True)
+            ]
+        )
+    )
     return TuneResult(
         weights={p: round(float(v), 4) for p, v in zip(PARTS, weights[best_all], strict=True)},
         cv_ndcg_at_10=float(np.mean(fold_scores)),
@@ -143,7 +153,7 @@ def tune_weights(
         step=step,
         grid_size=len(grid),
         encoder=engine.encoder.fingerprint,
-        created_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        created_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
 
 
@@ -161,8 +171,9 @@ def write_card(result: TuneResult, folder: Path) -> None:
 
 - **What**: the weights of the convex fusion of score parts (see `matcher/fuse.py`).
 - **Weights**: {w}.
-- **Chosen on**: `data/eval/labels.csv`, {result.scenarios} labelled scenarios × {result.companies} firms,
-  grid step {result.step} over dense, lexical, keyword and industry ({result.grid_size} points);
+- **Chosen on**: `data/eval/labels.csv`, {result.scenarios} labelled scenarios ×
+  {result.companies} firms, grid step {result.step} over dense, lexical, keyword and industry
+  ({result.grid_size} points);
   `structured` is fixed (policy prior). Encoder: `{result.encoder}`. Created {result.created_at}.
 - **How well**: {result.folds}-fold cross-validation over scenarios; each fold picks the best grid
   point on the other folds and is scored on its own scenarios.

@@ -48,7 +48,9 @@ def test_parts_contributions_and_score_agree(small_engine):
 
 
 def test_explanation_properties(small_engine):
-    m = next(x for x in small_engine.match_scenario("S1", top_k=12) if x.company_id in ("T01", "T05"))
+    m = next(
+        x for x in small_engine.match_scenario("S1", top_k=12) if x.company_id in ("T01", "T05")
+    )
     company = small_engine.companies_[m.company_id].company
     scen = small_engine.scenarios_["S1"].scenario
     ex = m.explanation
@@ -94,7 +96,11 @@ def test_closed_scenario_is_not_matched(small_engine):
 
 
 def test_suggest_new_profile_and_stored_profile(small_engine):
-    new = Company(id="new", name="某储能公司", description="我们做用户侧储能电站和微电网控制系统，产品包括储能变流器。")
+    new = Company(
+        id="new",
+        name="某储能公司",
+        description="我们做用户侧储能电站和微电网控制系统，产品包括储能变流器。",
+    )
     top = small_engine.suggest(new, top_k=2)
     assert top[0].scenario_id == "S1"
     assert small_engine.suggest("T07", top_k=1)[0].scenario_id == "S2"
@@ -107,7 +113,9 @@ def test_filters(small_engine):
     got = small_engine.match_scenario("S1", top_k=12, filters=Filters(industry_prefix="38"))
     assert {"T01", "T11"} <= {m.company_id for m in got}
     # inferred codes count too: every result has a code under division 38
-    assert all(any(c.startswith("38") for c in small_engine.company_codes(m.company_id)[0]) for m in got)
+    assert all(
+        any(c.startswith("38") for c in small_engine.company_codes(m.company_id)[0]) for m in got
+    )
     assert "T07" not in {m.company_id for m in got}
 
 
@@ -155,8 +163,12 @@ def test_save_load_round_trip(small_engine, tmp_path, cache_dir):
 
 def test_add_update_remove(small_catalogue, small_companies, cache_dir):
     engine = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
-    newcomer = Company(id="N1", name="微网储能新贵有限公司", description="园区微电网与工商业储能电站整体解决方案，储能变流器自主研发。",
-                       industry_codes=("3824",))
+    newcomer = Company(
+        id="N1",
+        name="微网储能新贵有限公司",
+        description="园区微电网与工商业储能电站整体解决方案，储能变流器自主研发。",
+        industry_codes=("3824",),
+    )
     before = engine.encoder.encoded
     engine.add_companies([newcomer])
     assert engine.encoder.encoded > before
@@ -167,7 +179,9 @@ def test_add_update_remove(small_catalogue, small_companies, cache_dir):
     assert engine.encoder.encoded == before
     assert len(engine.companies) == len(small_companies) + 1
     # an update replaces the profile
-    engine.add_companies([replace(newcomer, description="核桃与花生炒货加工。", industry_codes=("1371",))])
+    engine.add_companies(
+        [replace(newcomer, description="核桃与花生炒货加工。", industry_codes=("1371",))]
+    )
     assert "N1" not in ids(engine.match_scenario("S1", top_k=3))
     assert engine.remove_companies(["N1", "nope"]) == 1
     assert "N1" not in ids(engine.match_scenario("S1", top_k=20))

@@ -232,10 +232,13 @@ class TestLoadRun:
 
     def test_reads_rank_order(self, tmp_path: Path) -> None:
         records = [
-            {"scenario_id": "q1", "matches": [
-                {"company_id": "b", "score": 0.9, "explanation": "x"},
-                {"company_id": "a", "score": 0.95, "explanation": "y"},  # order is kept
-            ]},
+            {
+                "scenario_id": "q1",
+                "matches": [
+                    {"company_id": "b", "score": 0.9, "explanation": "x"},
+                    {"company_id": "a", "score": 0.95, "explanation": "y"},  # order is kept
+                ],
+            },
             {"scenario_id": "q2", "matches": []},
             {"scenario_id": 7, "matches": [{"company_id": 600519, "score": 1.0}]},
         ]

@@ -41,7 +41,10 @@ def test_strip_pinyin_keeps_other_parentheses(kept):
 
 
 def test_seed_line_becomes_plain_simplified():
-    assert normalise(SEED_RAW) == "今年来,晋江经济开发区按照泉州、晋江两级部署,瞄准构建“优势产业+高新产业培育"
+    assert (
+        normalise(SEED_RAW)
+        == "今年来,晋江经济开发区按照泉州、晋江两级部署,瞄准构建“优势产业+高新产业培育"
+    )
 
 
 def test_width_whitespace_and_zero_width_are_unified():
@@ -49,7 +52,12 @@ def test_width_whitespace_and_zero_width_are_unified():
 
 
 def test_normalise_is_idempotent_on_mixed_text():
-    for text in [SEED_RAW, "人工智能(AI) 與 (5G)", "Helio GmbH — storage", "開(kāi)發(fā)區(qū)（一期）"]:
+    for text in [
+        SEED_RAW,
+        "人工智能(AI) 與 (5G)",
+        "Helio GmbH — storage",
+        "開(kāi)發(fā)區(qū)（一期）",
+    ]:
         once = normalise(text)
         assert normalise(once) == once
 

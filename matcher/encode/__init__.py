@@ -32,7 +32,9 @@ def _single(name: str, model_path: str | None, num_threads: int) -> Encoder:
         from .st import SentenceTransformerEncoder
 
         return SentenceTransformerEncoder(model_path, num_threads=num_threads)
-    raise ValueError(f"unknown encoder {name!r}; choose one of {list(ENCODERS)} or join them with '+'")
+    raise ValueError(
+        f"unknown encoder {name!r}; choose one of {list(ENCODERS)} or join them with '+'"
+    )
 
 
 def create_encoder(name: str, model_path: str | None = None, num_threads: int = 2) -> Encoder:

@@ -141,5 +141,6 @@ class CachingEncoder:
                 progress(min(start + len(chunk), total), total)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = np.stack([self.cache.get(fp, k) for k in keys])  # type: ignore[arg-type]
+        table = self.cache._table(fp)
+        out = np.stack([table[k] for k in keys])
         return np.ascontiguousarray(out, dtype=np.float32)

@@ -45,9 +45,10 @@ class SentenceTransformerEncoder:
 
         torch.set_num_threads(max(1, num_threads))
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        getter = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        model = self._model
+        getter = getattr(model, "get_embedding_dimension", None)
+        if getter is None:  # sentence-transformers < 5 names it differently
+            getter = model.get_sentence_embedding_dimension
         dim = getter()
         self.dim = int(dim) if dim else int(self._model.encode(["x"]).shape[1])
         self.fingerprint = f"st:{path.name}"

@@ -27,7 +27,9 @@ def create_index(config: IndexConfig, dim: int) -> VectorIndex:
         from .numpy_index import NumpyIndex
 
         return NumpyIndex(dim)
-    raise ValueError(f"unknown index backend {config.backend!r}; choose one of {list(INDEX_BACKENDS)}")
+    raise ValueError(
+        f"unknown index backend {config.backend!r}; choose one of {list(INDEX_BACKENDS)}"
+    )
 
 
 def load_index(folder: str | os.PathLike[str]) -> VectorIndex:

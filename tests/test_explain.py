@@ -1,0 +1,41 @@
+from matcher.explain import build_explanation, matched_terms, split_sentences
+from matcher.normalise import normalise
+from matcher.types import IndustryRelation
+
+
+def test_split_sentences_is_verbatim_and_joins_fragments():
+    text = "公司成立于2016年。主营储能！好。We build BMS. And PCS units?"
+    sents = split_sentences(text)
+    assert all(s in text for s in sents)
+    assert "好。" not in sents  # a two-character fragment joins its neighbour
+    assert any("We build BMS." in s for s in sents)
+
+
+def test_matched_terms_keywords_first_in_profile_wording():
+    scen = normalise("寻求储能变流器与微电网能量管理企业")
+    profile = "我們生產儲能變流器(PCS)，並提(tí)供微電網能量管理平臺。"
+    terms = matched_terms(scen, ["储能变流器", "微电网"], profile)
+    assert terms[:2] == ["儲能變流器", "微電網"]
+    for t in terms:
+        assert t in profile.replace("(tí)", "")
+        assert normalise(t) in scen
+
+
+def test_generic_words_are_not_evidence():
+    scen = normalise("欢迎相关企业提供技术服务")
+    terms = matched_terms(scen, [], "本公司提供技术服务，欢迎合作。")
+    assert terms == []
+
+
+def test_informative_filter_is_applied():
+    scen = normalise("储能电站建设")
+    assert matched_terms(scen, [], "已建成储能电站", is_informative=lambda t: False) == []
+    assert matched_terms(scen, [], "已建成储能电站", is_informative=lambda t: True) == ["储能电站"]
+
+
+def test_summary_lists_terms_industry_evidence_and_why_not():
+    rel = IndustryRelation("group", "3843", "3841", "铅蓄电池制造", inferred=True)
+    ex = build_explanation(["储能"], "我們做(zuò)儲能。", rel, ["所需用地超过场景可提供"], False)
+    assert "匹配：储能" in ex.summary and "同中类 3843" in ex.summary
+    assert "推断" in ex.summary and "⚠ 所需用地" in ex.summary
+    assert "(zuò)" not in ex.summary and ex.evidence == "我們做(zuò)儲能。"
