@@ -364,6 +364,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         step=args.step,
         cache_dir=args.cache_dir,
         seed=args.seed,
+        cutoff=args.cutoff,
     )
     write_card(result, Path(args.out))
     print(json.dumps(result.summary(), indent=1, ensure_ascii=False))
@@ -447,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--labels", default=DEFAULT_LABELS)
     sp.add_argument("--folds", type=int, default=5)
     sp.add_argument("--step", type=float, default=0.05)
+    sp.add_argument("--cutoff", type=int, default=50, help="optimise nDCG at this depth")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--out", default="models/fusion")
     sp.set_defaults(func=cmd_tune)

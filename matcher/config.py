@@ -68,10 +68,10 @@ class FusionConfig:
     method: str = "convex"
     weights: dict[str, float] = field(
         default_factory=lambda: {
-            "dense": 0.45,
-            "lexical": 0.25,
-            "keyword": 0.10,
-            "industry": 0.15,
+            "dense": 0.40,
+            "lexical": 0.35,
+            "keyword": 0.0,
+            "industry": 0.20,
             "structured": 0.05,
         }
     )

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,8 @@ class _ScenarioState:
     keywords: tuple[str, ...]
     vector: np.ndarray
     lex: sp.csr_matrix
+    codes: tuple[str, ...] = ()
+    codes_inferred: bool = False
 
 
 class Engine:
@@ -117,6 +119,7 @@ class Engine:
         self._lex_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
         self._groups: dict[str, str] = {}
         self._group_members: dict[str, list[str]] = {}
+        self._inferrer: IndustryInferrer | None = None
 
     def _check_fitted(self) -> None:
         if not self._fitted:
@@ -266,6 +269,9 @@ class Engine:
     def _scenario_state(
         self, s: Scenario, norm: str, vec: np.ndarray, lex: sp.csr_matrix
     ) -> _ScenarioState:
+        codes, inferred = tuple(s.industry_codes), False
+        if not codes and self._inferrer is not None:
+            codes, inferred = tuple(self._inferrer.infer(vec[None, :])), True
         return _ScenarioState(
             scenario=s,
             norm=norm,
@@ -273,6 +279,8 @@ class Engine:
             keywords=tuple(normalise(k).lower() for k in s.keywords if k.strip()),
             vector=vec,
             lex=lex,
+            codes=codes,
+            codes_inferred=inferred,
         )
 
     # ------------------------------------------------------------------ updates
@@ -500,14 +508,7 @@ class Engine:
         lex_norm = float(np.sqrt(lex_centroid.multiply(lex_centroid).sum())) or 1.0
         lex = st.lex + lex_centroid * (w / lex_norm)
         lex_len = float(np.sqrt(lex.multiply(lex).sum())) or 1.0
-        return _ScenarioState(
-            scenario=st.scenario,
-            norm=st.norm,
-            lang=st.lang,
-            keywords=st.keywords,
-            vector=vec,
-            lex=sp.csr_matrix(lex / lex_len, dtype=np.float32),
-        )
+        return replace(st, vector=vec, lex=sp.csr_matrix(lex / lex_len, dtype=np.float32))
 
     def score_parts(
         self, scenario_id: str, company_ids: Sequence[str] | None = None
@@ -567,8 +568,8 @@ class Engine:
             if s.keywords:
                 text = c.norm.lower()
                 keyword[k] = sum(1 for kw in s.keywords if kw in text) / len(s.keywords)
-            if s.scenario.industry_codes and c.codes:
-                industry[k] = relation(c.codes, s.scenario.industry_codes, c.inferred)[1]
+            if s.codes and c.codes:
+                industry[k] = relation(c.codes, s.codes, c.inferred or s.codes_inferred)[1]
             structured[k] = structured_score(s.scenario, c.company)
             fails.append(hard_failures(s.scenario, c.company))
         return {"keyword": keyword, "industry": industry, "structured": structured}, fails
@@ -643,7 +644,7 @@ class Engine:
             evidence = c.sentences[best]
         elif profile.strip():
             evidence = profile.strip()
-        rel, _ = relation(c.codes, s.scenario.industry_codes, c.inferred)
+        rel, _ = relation(c.codes, s.codes, c.inferred or s.codes_inferred)
         return build_explanation(terms, evidence, rel, fails, cross_lingual=s.lang != c.lang)
 
     def _informative(self, term: str) -> bool:
@@ -822,13 +823,6 @@ class Engine:
             raise DataError(f"{folder}: index and arrays disagree; rebuild it with `matcher index`")
         engine._next_int = len(doc_vecs)
         engine._next_sent = offset
-        scen = json.loads((folder / "scenarios.json").read_text("utf-8"))
-        svecs = np.load(folder / "scenario_vectors.npy", allow_pickle=False)
-        norms = [normalise(_scenario_from_dict(d).text()) for d in scen]
-        lex = engine._lexical.transform(norms) if norms else None
-        for i, d in enumerate(scen):
-            s = _scenario_from_dict(d)
-            engine.scenarios_[s.id] = engine._scenario_state(s, norms[i], svecs[i], lex[i])  # type: ignore[index]
         if (folder / "industry_vectors.npy").exists():
             engine._inferrer = IndustryInferrer(
                 json.loads((folder / "industry_codes.json").read_text()),
@@ -836,6 +830,13 @@ class Engine:
             )
         else:
             engine._inferrer = None
+        scen = json.loads((folder / "scenarios.json").read_text("utf-8"))
+        svecs = np.load(folder / "scenario_vectors.npy", allow_pickle=False)
+        norms = [normalise(_scenario_from_dict(d).text()) for d in scen]
+        lex = engine._lexical.transform(norms) if norms else None
+        for i, d in enumerate(scen):
+            s = _scenario_from_dict(d)
+            engine.scenarios_[s.id] = engine._scenario_state(s, norms[i], svecs[i], lex[i])  # type: ignore[index]
         engine._regroup()
         engine._fitted = True
         engine.created_at_ = manifest.get("created_at")

@@ -1,8 +1,11 @@
 """Fusion weights chosen by cross-validation over labelled scenarios.
 
 Scenarios (not pairs) are split into folds, so a weight set is always judged on scenarios it
-was not chosen on. The tuned parts are dense, lexical, keyword and industry; ``structured`` keeps
-its configured weight (a policy prior, not something relevance labels can teach).
+was not chosen on. The objective is nDCG at a recruiter's shortlist depth (50 by default): at
+depth 10 the sample dev set is saturated by TF-IDF alone, so it cannot tell weightings apart,
+while the hard cases (English profiles, unfamiliar wording) sit deeper. The tuned parts are
+dense, lexical, keyword and industry; ``structured`` keeps its configured weight (a policy
+prior, not something relevance labels can teach).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ PARTS = (*TUNED, "structured")
 @dataclass(frozen=True)
 class TuneResult:
     weights: dict[str, float]
-    cv_ndcg_at_10: float
+    cutoff: int
+    cv_ndcg: float
     fold_ndcg: list[float]
     fold_weights: list[dict[str, float]]
     single_part_ndcg: dict[str, float]
@@ -82,7 +86,9 @@ def tune_weights(
     step: float = 0.05,
     cache_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
+    cutoff: int = 50,
 ) -> TuneResult:
+    """Grid-search fusion weights maximising mean nDCG@``cutoff``, cross-validated by scenario."""
     labelled = [s for s in scenarios if s.id in qrels and any(g > 0 for g in qrels[s.id].values())]
     if len(labelled) < folds:
         raise ValueError(f"need at least {folds} labelled scenarios, found {len(labelled)}")
@@ -99,7 +105,7 @@ def tune_weights(
         mats.append((m, pen))
         q = qrels[s.id]
         gains.append(np.array([q.get(i, 0) for i in ids], dtype=np.float64))
-        ideals.append(_ideal(list(q.values())))
+        ideals.append(_ideal(list(q.values()), cutoff))
     grid = _grid(step, 1.0 - struct_w)
     weights = np.array([(*w, struct_w) for w in grid])  # (G, 5)
     # ndcg[g, s]: every grid point on every scenario, computed once.
@@ -107,7 +113,7 @@ def tune_weights(
     for j, ((m, pen), g, ideal) in enumerate(zip(mats, gains, ideals, strict=True)):
         scores = m @ weights.T - pen[:, None]  # (n, G)
         for i in range(len(grid)):
-            table[i, j] = fast_ndcg(scores[:, i], g, ideal)
+            table[i, j] = fast_ndcg(scores[:, i], g, ideal, cutoff)
     order = list(range(len(labelled)))
     random.Random(seed).shuffle(order)
     fold_of = {s: k % folds for k, s in enumerate(order)}
@@ -142,7 +148,8 @@ def tune_weights(
     )
     return TuneResult(
         weights={p: round(float(v), 4) for p, v in zip(PARTS, weights[best_all], strict=True)},
-        cv_ndcg_at_10=float(np.mean(fold_scores)),
+        cutoff=cutoff,
+        cv_ndcg=float(np.mean(fold_scores)),
         fold_ndcg=fold_scores,
         fold_weights=fold_weights,
         single_part_ndcg=singles,
@@ -178,19 +185,23 @@ def write_card(result: TuneResult, folder: Path) -> None:
 - **How well**: {result.folds}-fold cross-validation over scenarios; each fold picks the best grid
   point on the other folds and is scored on its own scenarios.
 
-| fold | held-out nDCG@10 | weights chosen on the other folds |
+| fold | held-out nDCG@{result.cutoff} | weights chosen on the other folds |
 |---|---|---|
 {folds}
 
-Mean held-out nDCG@10: **{result.cv_ndcg_at_10:.3f}**. For comparison, on all labelled scenarios:
+Mean held-out nDCG@{result.cutoff}: **{result.cv_ndcg:.3f}**. For comparison, on all labelled
+scenarios:
 
-| ranking | nDCG@10 |
+| ranking | nDCG@{result.cutoff} |
 |---|---|
 {singles}
 | equal weights | {result.equal_weights_ndcg:.3f} |
 
 - **Limits**: the labels come from the sample data's generator (see `data/generator/README.md`);
   a zone's own feedback should replace them (the nightly job's learning-to-rank does that).
-- **Regenerate**: `matcher tune --out models/fusion`.
+- **Objective**: nDCG@{result.cutoff}, a recruiter's shortlist depth. At depth 10 the sample
+  set is saturated by TF-IDF alone (see `docs/quality.md`), so it cannot tell weightings apart.
+- **Regenerate**: `matcher tune --out models/fusion` (then copy the weights into
+  `FusionConfig`'s defaults; a test checks they agree).
 """
     (folder / "CARD.md").write_text(card, "utf-8")

@@ -44,7 +44,9 @@ def _scen(**kw):
 def test_hard_constraints():
     s = _scen(space_offered_m2=10000, investment_min_yi=2)
     ok = Company(id="a", name="a", description="d", space_needed_m2=8000, intended_investment_yi=3)
-    big = Company(id="b", name="b", description="d", space_needed_m2=12000, intended_investment_yi=1)
+    big = Company(
+        id="b", name="b", description="d", space_needed_m2=12000, intended_investment_yi=1
+    )
     unknown = Company(id="c", name="c", description="d")
     assert hard_failures(s, ok) == [] and hard_failures(s, unknown) == []
     lines = hard_failures(s, big)
@@ -54,17 +56,33 @@ def test_hard_constraints():
 
 def test_strength_and_structured_are_bounded_and_ordered():
     weak = Company(id="w", name="w", description="d", registered_capital_wan=50)
-    strong = Company(id="s", name="s", description="d", registered_capital_wan=200000, listed=True,
-                     certifications=("高新技术企业",))
+    strong = Company(
+        id="s",
+        name="s",
+        description="d",
+        registered_capital_wan=200000,
+        listed=True,
+        certifications=("高新技术企业",),
+    )
     assert 0 <= strength(weak) < strength(strong) <= 1
     s = _scen(chain_position="midstream", preferred_certifications=("高新技术企业",))
     assert structured_score(s, strong) > structured_score(s, weak)
 
 
 def test_filters():
-    c = Company(id="a", name="a", description="d", city="晋江", registered_capital_wan=500,
-                space_needed_m2=3000, chain_position="service", certifications=("ISO9001",))
-    assert passes_filters(c, ["6513"], Filters(industry_prefix="65", city="晋江", min_capital_wan=100))
+    c = Company(
+        id="a",
+        name="a",
+        description="d",
+        city="晋江",
+        registered_capital_wan=500,
+        space_needed_m2=3000,
+        chain_position="service",
+        certifications=("ISO9001",),
+    )
+    assert passes_filters(
+        c, ["6513"], Filters(industry_prefix="65", city="晋江", min_capital_wan=100)
+    )
     assert not passes_filters(c, ["6513"], Filters(industry_prefix="38"))
     assert not passes_filters(c, ["6513"], Filters(space_max_m2=2000))
     assert not passes_filters(c, ["6513"], Filters(certifications=("高新技术企业",)))
@@ -111,7 +129,9 @@ def test_catalogue_errors_name_the_field(tmp_path):
 
 def test_company_jsonl_errors(tmp_path):
     p = tmp_path / "c.jsonl"
-    p.write_text('{"id": "a", "name": "n", "description": "d"}\n{"id": "a", "name": "m", "description": "e"}\n')
+    p.write_text(
+        '{"id": "a", "name": "n", "description": "d"}\n{"id": "a", "name": "m", "description": "e"}\n'
+    )
     with pytest.raises(DataError, match="line 2: duplicate id 'a'"):
         load_companies_jsonl(p)
     p.write_text('{"id": "a", "name": "n", "description": "d", "employees": -1}\n')

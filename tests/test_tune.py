@@ -22,3 +22,14 @@ def test_grid_sums_to_total():
     grid = _grid(0.25, 0.95)
     assert all(sum(w) == pytest.approx(1.0, abs=0.05) for w in grid)
     assert len(grid) == len(set(grid))
+
+
+def test_default_weights_are_the_tuned_ones():
+    import json
+
+    from matcher.config import FusionConfig
+
+    from .conftest import ROOT
+
+    card = json.loads((ROOT / "models" / "fusion" / "weights.json").read_text())
+    assert FusionConfig().weights == pytest.approx(card["weights"])
