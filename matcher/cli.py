@@ -33,9 +33,12 @@ def _offline() -> None:
 
 
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
+    """A rich console; piped output gets 140 columns (rich says 80) so tables stay legible."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 140
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 @contextmanager
@@ -154,11 +157,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             if not s.is_open:
                 console.print(f"\n[bold]{title}[/]\n  [dim]closed: not matched[/]")
                 continue
-            table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-            table.add_column("#", justify="right")
-            table.add_column("firm", max_width=34, overflow="ellipsis", no_wrap=True)
-            table.add_column("score", justify="right")
-            table.add_column("why", max_width=90, overflow="ellipsis", no_wrap=True)
+            table = Table(title=title, title_justify="left", expand=True)
+            table.add_column("#", justify="right", min_width=2, no_wrap=True)
+            table.add_column("firm", ratio=2, overflow="ellipsis", no_wrap=True)
+            table.add_column("score", justify="right", min_width=5, no_wrap=True)
+            table.add_column("why", ratio=5, overflow="ellipsis", no_wrap=True)
             for m in engine.match_scenario(s.id, top_k=args.top_k):
                 table.add_row(str(m.rank), m.company_name, f"{m.score:.3f}", m.explanation.summary)
             console.print(table)

@@ -34,7 +34,7 @@ from .fuse import fuse
 from .index import VectorIndex, create_index, load_index
 from .industry import IndustryInferrer, industry_table, relation
 from .lexical import LexicalScorer, create_lexical, load_lexical
-from .normalise import detect_language, normalise
+from .normalise import detect_language, normalise, strip_pinyin
 from .types import Company, Match, Scenario
 
 __all__ = ["Engine", "Progress"]
@@ -627,7 +627,7 @@ class Engine:
                     rank=rank,
                     penalty=float(penalty[i]),
                     duplicates=dups,
-                    company_name=c.company.name,
+                    company_name=strip_pinyin(c.company.name),
                     scenario_title=s.scenario.title_zh,
                 )
             )

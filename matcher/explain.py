@@ -7,8 +7,10 @@ The evidence sentence is quoted verbatim from the profile.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from .lexical.tokens import EN_STOP
 from .normalise import normalise, normalise_with_map, strip_pinyin
@@ -22,8 +24,10 @@ GENERIC_TERMS = frozenset(
     以及 进行 主要 具有 我们 客户 合作 开展 推动 推进 打造 实现 支持 欢迎 寻求 面向 落地 开放 场景
     机会 园区 需求 解决方案 方案 引进 引入 提升 能够 具备 通过 国内 全国 中国 福建 泉州 晋江 国家
     经济 开发区 平台 基地 研发 生产 制造 销售 应用 系统 设备 专业 业务 市场 一体 综合 一批 年产
-    重点 优先 可以 包括 等等 万元 亿元 平方米 成立 位于 拥有 我司 本公司 优质""".split()
+    重点 优先 可以 包括 等等 万元 亿元 平方米 成立 位于 拥有 我司 本公司 优质 每年 目前 已经
+    多家 高校 国内外 合作伙伴 核心 核心技术 自主 研发中心""".split()
 )
+FUNCTION_CHARS = frozenset("的和与及等或并在对为将把从以于了是其各每该之也都而向被由就所")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 _WORD = re.compile(r"[a-z][a-z0-9+\-]{2,}")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)\s+|\n+")
@@ -68,6 +72,46 @@ def _common_cjk(a: str, b: str, min_len: int = 2) -> list[str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """Word boundaries of ``text`` (jieba), so shared substrings can be cut at whole words."""
+    return [(start, end) for _, start, end in _jieba().tokenize(text)]
+
+
+def _snap(term: str, text: str, words: Sequence[tuple[int, int]]) -> list[str]:
+    """Cut a shared substring into whole-word phrases, split at function words.
+
+    One-character words at a phrase's edges go too: they are usually a neighbour word's half.
+
+    ``梯次利用等核心技术`` → ``梯次利用``, ``核心技术``; ``色纤维`` (from ``绿色纤维``) → ``纤维``.
+    """
+    pos = text.find(term)
+    if pos < 0:
+        return []
+    end = pos + len(term)
+    phrases: list[str] = []
+    run: list[tuple[int, int]] = []
+    for s, e in [w for w in words if w[0] >= pos and w[1] <= end] + [(end, end)]:
+        if e - s == 1 and text[s] in FUNCTION_CHARS or s == e:
+            while run and run[0][1] - run[0][0] == 1:
+                run.pop(0)
+            while run and run[-1][1] - run[-1][0] == 1:
+                run.pop()
+            if run:
+                phrases.append(text[run[0][0] : run[-1][1]])
+            run = []
+        else:
+            run.append((s, e))
+    return phrases
+
+
 def _is_generic(term: str) -> bool:
     if term in GENERIC_TERMS:
         return True
@@ -107,15 +151,16 @@ def matched_terms(
         pos = prof_lower.find(k)
         if pos >= 0:
             take(pos, pos + len(k))
-    candidates = sorted(set(_common_cjk(scen_lower, prof_lower)), key=len, reverse=True)
-    candidates += sorted(
-        {
-            w
-            for w in _WORD.findall(prof_lower)
-            if w not in EN_STOP and w in _WORD.findall(scen_lower)
-        }
+    words = _word_spans(prof_lower)
+    candidates = {
+        p for t in _common_cjk(scen_lower, prof_lower) for p in _snap(t, prof_lower, words)
+    }
+    ordered = sorted((t for t in candidates if t and t in scen_lower), key=len, reverse=True)
+    scen_words = set(_WORD.findall(scen_lower))
+    ordered += sorted(
+        {w for w in _WORD.findall(prof_lower) if w not in EN_STOP and w in scen_words}
     )
-    for term in candidates:
+    for term in ordered:
         if _is_generic(term) or (is_informative is not None and not is_informative(term)):
             continue
         pos = prof_lower.find(term)

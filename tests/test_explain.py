@@ -39,3 +39,11 @@ def test_summary_lists_terms_industry_evidence_and_why_not():
     assert "匹配：储能" in ex.summary and "同中类 3843" in ex.summary
     assert "推断" in ex.summary and "⚠ 所需用地" in ex.summary
     assert "(zuò)" not in ex.summary and ex.evidence == "我們做(zuò)儲能。"
+
+
+def test_shared_substrings_are_cut_at_whole_words():
+    scen = normalise("寻求梯次利用等核心技术与绿色纤维")
+    terms = matched_terms(scen, [], "公司掌握梯次利用等核心技术，生产再生色纤维。")
+    assert "梯次利用" in terms
+    assert not any(t.startswith("等") or t.endswith("等") for t in terms)
+    assert "色纤维" not in terms
