@@ -68,12 +68,14 @@ def _ideal(grades: Sequence[int], k: int = 10) -> float:
 
 
 def _grid(step: float, total: float) -> list[tuple[float, ...]]:
-    n = int(round(total / step))
+    """Every weighting of the tuned parts in steps of about ``step`` that sums to ``total``."""
+    n = max(1, int(round(total / step)))
+    unit = total / n
     out = []
     for combo in itertools.product(range(n + 1), repeat=len(TUNED) - 1):
         rest = n - sum(combo)
         if rest >= 0:
-            out.append(tuple(c * step for c in (*combo, rest)))
+            out.append(tuple(c * unit for c in (*combo, rest)))
     return out
 
 
@@ -87,13 +89,18 @@ def tune_weights(
     cache_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
     cutoff: int = 50,
+    engine: Engine | None = None,
 ) -> TuneResult:
-    """Grid-search fusion weights maximising mean nDCG@``cutoff``, cross-validated by scenario."""
+    """Grid-search fusion weights maximising mean nDCG@``cutoff``, cross-validated by scenario.
+
+    ``engine``: an engine already fitted on these scenarios and companies, to skip encoding.
+    """
     labelled = [s for s in scenarios if s.id in qrels and any(g > 0 for g in qrels[s.id].values())]
     if len(labelled) < folds:
         raise ValueError(f"need at least {folds} labelled scenarios, found {len(labelled)}")
     base = replace(config, constraints=replace(config.constraints, match_closed=True))
-    engine = Engine(base, cache_dir=cache_dir).fit(scenarios, companies)
+    if engine is None:
+        engine = Engine(base, cache_dir=cache_dir).fit(scenarios, companies)
     penalty_w = base.constraints.penalty
     struct_w = base.fusion.weights.get("structured", 0.0)
     mats, gains, ideals = [], [], []
@@ -132,7 +139,7 @@ def tune_weights(
         singles[p] = float(
             np.mean(
                 [
-                    fast_ndcg(m @ w - pen, g, ideal)
+                    fast_ndcg(m @ w - pen, g, ideal, cutoff)
                     for (m, pen), g, ideal in zip(mats, gains, ideals, strict=True)
                 ]
             )
@@ -141,7 +148,7 @@ def tune_weights(
     equal = float(
         np.mean(
             [
-                fast_ndcg(m @ eq - pen, g, ideal)
+                fast_ndcg(m @ eq - pen, g, ideal, cutoff)
                 for (m, pen), g, ideal in zip(mats, gains, ideals, strict=True)
             ]
         )
