@@ -227,3 +227,27 @@ def test_console_script_runs_offline(tmp_path):
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "matcher"]
     res = subprocess.run([*cmd, "--help"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and "rank" in res.stdout
+
+
+def test_run_prints_top_firms_per_open_opportunity(tmp_path, cache_dir, capsys):
+    code = main(
+        [
+            "run",
+            "--scenarios",
+            str(FIXTURES / "catalogue_small.yaml"),
+            "--companies",
+            str(FIXTURES / "companies.jsonl"),
+            "--index-dir",
+            str(tmp_path / "idx"),
+            "--cache-dir",
+            str(cache_dir),
+            "--top-k",
+            "2",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and (tmp_path / "idx" / "manifest.json").exists()
+    assert "S1 工商业储能电站与园区微电网" in out and "S2 工业视觉质检" in out
+    assert "福建视觉智造科技有限公司" in out  # S2's best firm, with its reason
+    assert "closed: not matched" in out  # S3
+    assert "匹配：" in out
