@@ -37,16 +37,19 @@ class EmbeddingCache:
         self._store: dict[str, dict[str, np.ndarray]] = {}
         self._dirty: set[str] = set()
 
-    def _file_stem(self, fingerprint: str) -> str:
-        return re.sub(r"[^A-Za-z0-9_.+-]", "_", fingerprint)
+    def _files(self, fingerprint: str) -> tuple[Path, Path]:
+        """The key list and matrix of one model; the digest keeps similar names apart."""
+        assert self.folder is not None
+        safe = re.sub(r"[^A-Za-z0-9_+-]", "_", fingerprint)[:80]
+        stem = f"{safe}-{hashlib.sha1(fingerprint.encode()).hexdigest()[:12]}"
+        return self.folder / f"{stem}.keys.json", self.folder / f"{stem}.npy"
 
     def _table(self, fingerprint: str) -> dict[str, np.ndarray]:
         table = self._store.get(fingerprint)
         if table is None:
             table = {}
             if self.folder is not None:
-                stem = self.folder / self._file_stem(fingerprint)
-                keys_file, vec_file = stem.with_suffix(".keys.json"), stem.with_suffix(".npy")
+                keys_file, vec_file = self._files(fingerprint)
                 if keys_file.exists() and vec_file.exists():
                     try:
                         keys = json.loads(keys_file.read_text("utf-8"))
@@ -54,9 +57,13 @@ class EmbeddingCache:
                         if len(keys) == len(vecs):
                             table = dict(zip(keys, vecs, strict=True))
                         else:
-                            logger.warning("embedding cache %s is inconsistent; ignoring it", stem)
+                            logger.warning(
+                                "embedding cache %s is inconsistent; ignoring it", vec_file
+                            )
                     except (OSError, ValueError) as exc:
-                        logger.warning("embedding cache %s unreadable (%s); ignoring it", stem, exc)
+                        logger.warning(
+                            "embedding cache %s unreadable (%s); ignoring it", vec_file, exc
+                        )
             self._store[fingerprint] = table
         return table
 
@@ -79,12 +86,9 @@ class EmbeddingCache:
             table = self._store[fingerprint]
             keys = list(table)
             vecs = np.stack([table[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
-            stem = self.folder / self._file_stem(fingerprint)
-            _atomic_write(stem.with_suffix(".npy"), lambda f, v=vecs: np.save(f, v))
-            _atomic_write(
-                stem.with_suffix(".keys.json"),
-                lambda f, k=keys: f.write(json.dumps(k).encode()),
-            )
+            keys_file, vec_file = self._files(fingerprint)
+            _atomic_write(vec_file, lambda f, v=vecs: np.save(f, v))
+            _atomic_write(keys_file, lambda f, k=keys: f.write(json.dumps(k).encode()))
         self._dirty.clear()
 
 

