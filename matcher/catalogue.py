@@ -9,8 +9,10 @@ Company CSV and scenario JSONL are the light formats of ``matcher rank``. Every 
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -124,6 +126,10 @@ def load_catalogue(path: str | os.PathLike[str]) -> Catalogue:
             doc = json.loads(text)
     except Exception as exc:  # yaml and json raise different types; report either plainly
         raise DataError(f"{p}: cannot parse ({exc.__class__.__name__}: {exc})") from exc
+    if isinstance(doc, dict):
+        for o in doc.get("opportunities") or []:
+            if isinstance(o, dict) and isinstance(o.get("published"), (_dt.date, _dt.datetime)):
+                o["published"] = o["published"].isoformat()[:10]
     _validate(doc, "scenarios.schema.json", str(p))
     composites = tuple(Composite(**c) for c in doc["composites"])
     comp_ids = [c.id for c in composites]
@@ -201,7 +207,12 @@ def load_companies_csv(
 ) -> list[Company]:
     """Companies from CSV (``id``, ``name``, ``description`` by default); known extras are used."""
     text = read_text(path)
+    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        rows = list(enumerate(reader, start=2))
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from exc
     header = reader.fieldnames or []
     missing = [c for c in (id_col, text_col) if c not in header]
     if missing:
@@ -212,7 +223,7 @@ def load_companies_csv(
     known = {f.name for f in fields(Company)} - {"id", "name", "description", "contact"}
     out: list[Company] = []
     seen: dict[str, int] = {}
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in rows:
         if None in row:
             raise DataError(
                 f"{path}: line {line_no}: more fields than the header has; check quoting"
@@ -236,11 +247,16 @@ def load_companies_csv(
                 continue
             if col in _NUMERIC:
                 try:
-                    extra[col] = _NUMERIC[col](float(value))
+                    number = float(value)
                 except ValueError as exc:
                     raise DataError(
                         f"{path}: line {line_no}: {col} {value!r} is not a number"
                     ) from exc
+                if not math.isfinite(number) or number < 0:
+                    raise DataError(
+                        f"{path}: line {line_no}: {col} {value!r} must be a finite number ≥ 0"
+                    )
+                extra[col] = _NUMERIC[col](number)
             elif col == "listed":
                 extra[col] = value.lower() in ("1", "true", "yes", "是")
             elif col in ("products", "industry_codes", "certifications"):
@@ -263,6 +279,14 @@ def load_companies(path: str | os.PathLike[str], **csv_options: str) -> list[Com
     raise DataError(f"{path}: unknown company file type {suffix!r}; use .csv or .jsonl")
 
 
+_SCENARIO_NUMBERS = ("value_yi", "space_offered_m2", "investment_min_yi")
+_SCENARIO_LISTS = ("keywords", "industry_codes", "preferred_certifications")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+
+
 def load_scenarios_jsonl(path: str | os.PathLike[str]) -> list[Scenario]:
     """Scenarios for ``matcher rank``: ``id``, ``title``, ``description`` required per line."""
     text = read_text(path)
@@ -282,6 +306,13 @@ def load_scenarios_jsonl(path: str | os.PathLike[str]) -> list[Scenario]:
         missing = [k for k in ("id", "title", "description") if not str(doc.get(k) or "").strip()]
         if missing:
             raise DataError(f"{path}: line {line_no}: missing or empty field(s) {missing}")
+        bad = [k for k in ("title", "description") if not isinstance(doc[k], str)]
+        bad += [k for k in _SCENARIO_NUMBERS if doc.get(k) is not None and not _is_number(doc[k])]
+        bad += [
+            k for k in _SCENARIO_LISTS if doc.get(k) is not None and not isinstance(doc[k], list)
+        ]
+        if bad:
+            raise DataError(f"{path}: line {line_no}: wrong type for field(s) {bad}")
         sid = str(doc["id"])
         if sid in seen:
             raise DataError(

@@ -384,6 +384,26 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="matcher",
@@ -402,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("run", help="main job: index data/ and show the top firms per opportunity")
     data_args(sp)
-    sp.add_argument("--top-k", type=int, default=5)
+    sp.add_argument("--top-k", type=_positive_int, default=5)
     sp.add_argument("--constraints", choices=["flag", "filter"])
     sp.set_defaults(func=cmd_run)
 
@@ -414,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("match", help="rank firms for one scenario")
     sp.add_argument("scenario_id")
     data_args(sp)
-    sp.add_argument("--top-k", type=int, default=10)
+    sp.add_argument("--top-k", type=_positive_int, default=10)
     sp.add_argument("--json", action="store_true", help="print Match records as JSON")
     sp.add_argument("--industry", help="filter: GB/T 4754 code prefix, e.g. 38")
     sp.add_argument("--city", help="filter: city")
@@ -425,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("suggest", help="rank scenarios for one company profile (JSON file)")
     sp.add_argument("profile", help="a JSON file with one company profile")
     data_args(sp)
-    sp.add_argument("--top-k", type=int, default=5)
+    sp.add_argument("--top-k", type=_positive_int, default=5)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_suggest)
 
@@ -433,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--companies", required=True, help="CSV (or JSONL) of companies")
     sp.add_argument("--scenarios", required=True, help="JSONL: id, title, description per line")
     sp.add_argument("--output", required=True, help="output JSONL, one line per scenario")
-    sp.add_argument("--top-k", type=int, default=20)
+    sp.add_argument("--top-k", type=_positive_int, default=20)
     sp.add_argument("--id-col", default="id")
     sp.add_argument("--text-col", default="description")
     sp.add_argument("--name-col", default="name")
@@ -458,9 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("tune", help="choose fusion weights by cross-validation on labels")
     data_args(sp, index=False)
     sp.add_argument("--labels", default=DEFAULT_LABELS)
-    sp.add_argument("--folds", type=int, default=5)
-    sp.add_argument("--step", type=float, default=0.05)
-    sp.add_argument("--cutoff", type=int, default=50, help="optimise nDCG at this depth")
+    sp.add_argument("--folds", type=_positive_int, default=5)
+    sp.add_argument("--step", type=_fraction, default=0.05)
+    sp.add_argument("--cutoff", type=_positive_int, default=50, help="optimise nDCG at this depth")
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--out", default="models/fusion")
     sp.set_defaults(func=cmd_tune)
@@ -479,6 +499,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except MatcherError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ValueError, OSError, KeyError) as exc:
+        # Bad files, paths or values that surfaced below the loaders: still one line, exit 2.
+        logging.getLogger("matcher.cli").debug("details", exc_info=True)
+        what = exc.__class__.__name__
+        print(f"error: {what}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -59,6 +59,8 @@ def passes_filters(company: Company, codes: Sequence[str], f: Filters) -> bool:
 def strength(company: Company) -> float:
     """0-1: registered capital on a log scale (10 亿元 → 1), plus listing and high-tech status."""
     cap = company.registered_capital_wan or 0.0
+    if not math.isfinite(cap) or cap < 0:
+        cap = 0.0
     score = min(1.0, math.log10(cap + 1.0) / 5.0) * 0.6
     if company.listed:
         score += 0.2

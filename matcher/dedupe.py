@@ -16,9 +16,8 @@ from .types import Company
 __all__ = ["name_key", "duplicate_groups"]
 
 _LEGAL_FORMS = re.compile(
-    r"(股份有限公司|有限责任公司|有限公司|集团公司|公司|"
-    r"co\.?,?\s*ltd\.?|company limited|limited|ltd\.?|inc\.?|llc|gmbh|corp\.?|corporation|\bab\b|"
-    r"\(pty\)|pty)",
+    r"股份有限公司|有限责任公司|有限公司|集团公司|公司|company limited|"
+    r"\b(?:corporation|corp|incorporated|inc|limited|ltd|llc|gmbh|co|ab|plc|pty)\b\.?,?|\(pty\)"
 )
 _ADMIN = re.compile(r"[省市县区]")
 _PUNCT = re.compile(r"[\s()（）\[\]【】,，.。·&\-_/]+")

@@ -12,6 +12,7 @@ import copy
 import datetime as _dt
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -29,7 +30,13 @@ from .constraints import Filters, hard_failures, passes_filters, structured_scor
 from .dedupe import duplicate_groups
 from .encode import CachingEncoder, EmbeddingCache, create_encoder
 from .errors import ConfigError, DataError, NotFittedError, ScenarioClosedError, UnknownIdError
-from .explain import build_explanation, matched_terms, split_sentences
+from .explain import (
+    build_explanation,
+    contains_term,
+    lower_keep_length,
+    matched_terms,
+    split_sentences,
+)
 from .fuse import fuse
 from .index import VectorIndex, create_index, load_index
 from .industry import IndustryInferrer, industry_table, relation
@@ -92,6 +99,7 @@ class Engine:
         self.cache_dir = cache_dir
         self._encoder: CachingEncoder | None = None
         self._fitted = False
+        self._view_of: Engine | None = None
         self.manifest_: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ setup
@@ -132,22 +140,43 @@ class Engine:
         companies: Iterable[Company],
         progress: Progress | None = None,
     ) -> Engine:
-        """Encode and index everything; replaces any earlier state."""
+        """Encode and index everything; replaces any earlier state only when it succeeds."""
+        self._check_writable()
         scenarios = list(scenarios)
         companies = list(companies)
         _check_unique([s.id for s in scenarios], "scenario")
         _check_unique([c.id for c in companies], "company")
+        if not companies:
+            raise DataError("no companies to index; give at least one profile")
+        if not scenarios:
+            raise DataError("no scenarios to index; give at least one scenario")
+        previous = dict(self.__dict__)
+        try:
+            self._fit(scenarios, companies, progress)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+        return self
+
+    def _fit(
+        self, scenarios: list[Scenario], companies: list[Company], progress: Progress | None
+    ) -> None:
+        self._fitted = False
         self._reset(self.encoder.dim)
         norm_c = [normalise(c.text()) for c in companies]
         norm_s = [normalise(s.text()) for s in scenarios]
-        self._lexical: LexicalScorer = create_lexical(self.config.lexical).fit(norm_c + norm_s)
+        try:
+            lexical = create_lexical(self.config.lexical).fit(norm_c + norm_s)
+        except ValueError as exc:  # scikit-learn: "empty vocabulary"
+            raise DataError(f"the texts contain no words to index ({exc})") from exc
+        self._lexical: LexicalScorer = lexical
         self._inferrer = self._build_inferrer(progress)
         self._add_companies(companies, norm_c, progress)
         self._set_scenarios(scenarios, norm_s, progress)
         self._fitted = True
         self.encoder.cache.save()
         self.created_at_ = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        return self
 
     def _build_inferrer(self, progress: Progress | None) -> IndustryInferrer | None:
         if not self.config.infer_industry:
@@ -276,7 +305,7 @@ class Engine:
             scenario=s,
             norm=norm,
             lang=detect_language(s.title_zh + s.description_zh),
-            keywords=tuple(normalise(k).lower() for k in s.keywords if k.strip()),
+            keywords=tuple(lower_keep_length(normalise(k)) for k in s.keywords if k.strip()),
             vector=vec,
             lex=lex,
             codes=codes,
@@ -287,6 +316,7 @@ class Engine:
     def add_companies(self, companies: Iterable[Company]) -> None:
         """Add or replace firms (re-encoded only where their text changed, via the cache)."""
         self._check_fitted()
+        self._check_writable()
         companies = list(companies)
         _check_unique([c.id for c in companies], "company")
         self._add_companies(companies, [normalise(c.text()) for c in companies], None)
@@ -294,12 +324,14 @@ class Engine:
 
     def remove_companies(self, ids: Iterable[str]) -> int:
         self._check_fitted()
-        removed = self._remove_companies(list(ids))
+        self._check_writable()
+        removed = self._remove_companies(list(dict.fromkeys(ids)))
         self._regroup()
         return removed
 
     def upsert_scenarios(self, scenarios: Iterable[Scenario]) -> None:
         self._check_fitted()
+        self._check_writable()
         scenarios = list(scenarios)
         _check_unique([s.id for s in scenarios], "scenario")
         self._set_scenarios(scenarios, [normalise(s.text()) for s in scenarios], None)
@@ -307,6 +339,7 @@ class Engine:
 
     def remove_scenarios(self, ids: Iterable[str]) -> int:
         self._check_fitted()
+        self._check_writable()
         n = 0
         for i in ids:
             n += self.scenarios_.pop(i, None) is not None
@@ -371,6 +404,8 @@ class Engine:
     def suggest(self, company: Company | str, top_k: int = 5) -> list[Match]:
         """Rank the open scenarios for a firm: a stored id or a new, unsaved profile."""
         self._check_fitted()
+        if top_k < 1:
+            raise DataError("top_k must be at least 1")
         if isinstance(company, str):
             cst = self.companies_.get(company)
             if cst is None:
@@ -536,7 +571,12 @@ class Engine:
             raise ConfigError("reconfigured() cannot change the encoder or index; fit a new engine")
         other = copy.copy(self)
         other.config = config
+        other._view_of = self
         return other
+
+    def _check_writable(self) -> None:
+        if getattr(self, "_view_of", None) is not None:
+            raise ConfigError("a reconfigured() view is read-only; update the engine it came from")
 
     def _raw_parts(
         self, st: _ScenarioState, ids: Sequence[str]
@@ -566,8 +606,9 @@ class Engine:
         fails: list[list[str]] = []
         for k, (s, c) in enumerate(zip(scen, comp, strict=True)):
             if s.keywords:
-                text = c.norm.lower()
-                keyword[k] = sum(1 for kw in s.keywords if kw in text) / len(s.keywords)
+                text = lower_keep_length(c.norm)
+                found = sum(1 for kw in s.keywords if contains_term(text, kw) >= 0)
+                keyword[k] = found / len(s.keywords)
             if s.codes and c.codes:
                 industry[k] = relation(c.codes, s.codes, c.inferred or s.codes_inferred)[1]
             structured[k] = structured_score(s.scenario, c.company)
@@ -652,30 +693,46 @@ class Engine:
         t = term.lower()
         grams = [t] if len(t) <= 2 or t.isascii() else [t[i : i + 2] for i in range(len(t) - 1)]
         idfs = [v for v in (self._lexical.idf(g) for g in grams) if v is not None]
-        return bool(idfs) and max(idfs) >= INFORMATIVE_IDF
+        # A shared term is in at least two texts (the scenario is one of them). In a small
+        # corpus, being in only those two is enough: idf(df=2) = max_idf + ln(2/3) (the idf
+        # array is float32, hence the tolerance).
+        return bool(idfs) and max(idfs) >= min(
+            INFORMATIVE_IDF, self._lexical.max_idf() + math.log(2 / 3) - 1e-4
+        )
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write the index folder atomically: a crash never leaves half an index."""
         self._check_fitted()
         target = Path(folder)
+        if target.exists() and not target.is_dir():
+            raise DataError(f"{target} is a file, not an index folder; choose another path")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent))
+        backup = target.with_name(target.name + ".old")
+        moved = False
         try:
             self._write(tmp)
-            backup = None
             if target.exists():
-                backup = target.with_name(target.name + ".old")
-                if backup.exists():
-                    shutil.rmtree(backup)
+                _remove_path(backup)
                 os.replace(target, backup)
+                moved = True
             os.replace(tmp, target)
-            if backup is not None:
-                shutil.rmtree(backup, ignore_errors=True)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if moved and not target.exists():
+                os.replace(backup, target)  # put the previous index back
             raise
+        if moved:
+            _remove_path(backup)
         return target
+
+    def _encoder_info(self) -> dict[str, Any]:
+        """Name, fingerprint and dim of the model the stored vectors came from."""
+        if self._encoder is None and self.manifest_.get("encoder"):
+            return dict(self.manifest_["encoder"])
+        enc = self.encoder
+        return {"name": enc.name, "fingerprint": enc.fingerprint, "dim": enc.dim}
 
     def _write(self, folder: Path) -> None:
         ids = list(self.companies_)
@@ -696,7 +753,8 @@ class Engine:
         with open(folder / "companies.jsonl", "w", encoding="utf-8") as f:
             for row in comp_rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        dim = self.encoder.dim
+        enc_info = self._encoder_info()
+        dim = int(enc_info["dim"])
         np.save(
             folder / "doc_vectors.npy",
             np.stack([self._doc_vectors[i] for i in ids])
@@ -750,11 +808,7 @@ class Engine:
                 "faiss": _pkg_version("faiss-cpu"),
                 "scikit-learn": _pkg_version("scikit-learn"),
             },
-            "encoder": {
-                "name": self.encoder.name,
-                "fingerprint": self.encoder.fingerprint,
-                "dim": dim,
-            },
+            "encoder": enc_info,
             "config": self.config.to_dict(),
             "counts": {
                 "scenarios": len(sids),
@@ -842,6 +896,13 @@ class Engine:
         engine.created_at_ = manifest.get("created_at")
         engine.manifest_ = manifest
         return engine
+
+
+def _remove_path(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:

@@ -34,23 +34,52 @@ _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)\s+|\n+")
 
 
 def split_sentences(text: str, min_chars: int = 6) -> list[str]:
-    """Split a profile into sentences, verbatim; very short pieces join the next one."""
-    pieces = [p for p in _SENTENCE_END.split(text) if p and p.strip()]
-    out: list[str] = []
-    carry = ""
-    for p in pieces:
-        piece = carry + p
-        if len(piece.strip()) < min_chars:
-            carry = piece
+    """Split a profile into sentences, each a verbatim slice of ``text``.
+
+    Pieces shorter than ``min_chars`` join the next one (or the previous one at the end), as a
+    slice of the original text, so the whitespace between them is kept.
+    """
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            bounds.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        bounds.append((start, len(text)))
+    out: list[tuple[int, int]] = []
+    pending: int | None = None
+    for s, e in bounds:
+        if not text[s:e].strip():
             continue
-        out.append(piece.strip())
-        carry = ""
-    if carry.strip():
+        first = s if pending is None else pending
+        if len(text[first:e].strip()) < min_chars:
+            pending = first
+            continue
+        out.append((first, e))
+        pending = None
+    if pending is not None:
         if out:
-            out[-1] = out[-1] + carry.rstrip()
+            out[-1] = (out[-1][0], len(text))
         else:
-            out.append(carry.strip())
-    return out
+            out.append((pending, len(text)))
+    return [text[s:e].strip() for s, e in out]
+
+
+def lower_keep_length(text: str) -> str:
+    """Lowercase without changing the length (``İ`` lowercases to two characters), so positions
+    in the result are positions in ``text``."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def contains_term(text_lower: str, term_lower: str) -> int:
+    """Position of ``term`` in ``text`` (-1 if absent); Latin terms must match whole words."""
+    if not term_lower:
+        return -1
+    if term_lower.isascii() and any(c.isalnum() for c in term_lower):
+        m = re.search(r"(?<![a-z0-9])" + re.escape(term_lower) + r"(?![a-z0-9])", text_lower)
+        return m.start() if m else -1
+    return text_lower.find(term_lower)
 
 
 def _common_cjk(a: str, b: str, min_len: int = 2) -> list[str]:
@@ -135,8 +164,8 @@ def matched_terms(
     words and, given ``is_informative`` (e.g. an IDF test), not common across the corpus.
     """
     prof_norm, src = normalise_with_map(profile_raw)
-    prof_lower = prof_norm.lower()
-    scen_lower = scenario_norm.lower()
+    prof_lower = lower_keep_length(prof_norm)
+    scen_lower = lower_keep_length(scenario_norm)
     spans: list[tuple[int, int]] = []
 
     def take(start: int, end: int) -> None:
@@ -145,10 +174,10 @@ def matched_terms(
         spans.append((start, end))
 
     for kw in keywords:
-        k = normalise(kw).lower().strip()
+        k = lower_keep_length(normalise(kw)).strip()
         if len(k) < 2:
             continue
-        pos = prof_lower.find(k)
+        pos = contains_term(prof_lower, k)
         if pos >= 0:
             take(pos, pos + len(k))
     words = _word_spans(prof_lower)

@@ -95,6 +95,8 @@ def tune_weights(
 
     ``engine``: an engine already fitted on these scenarios and companies, to skip encoding.
     """
+    if folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, got {folds}")
     labelled = [s for s in scenarios if s.id in qrels and any(g > 0 for g in qrels[s.id].values())]
     if len(labelled) < folds:
         raise ValueError(f"need at least {folds} labelled scenarios, found {len(labelled)}")

@@ -52,6 +52,12 @@ class TfidfScorer:
         pos = self._vectorizer.vocabulary_.get(token)
         return None if pos is None else float(self._vectorizer.idf_[pos])
 
+    def max_idf(self) -> float:
+        """The IDF of a token found in one text: the highest any token can have."""
+        if self._vectorizer is None:
+            raise NotFittedError("TfidfScorer.max_idf called before fit")
+        return float(self._vectorizer.idf_.max())
+
     def save(self, folder: str | os.PathLike[str]) -> None:
         if self._vectorizer is None:
             raise NotFittedError("TfidfScorer.save called before fit")
