@@ -318,14 +318,23 @@ def cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
+def _labelled(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Labels, catalogue and companies for ``evaluate`` and ``tune``."""
     from .catalogue import load_catalogue, load_companies
-    from .evaluate import evaluate_run, load_qrels_csv, ndcg_at_k
+    from .evaluate import load_qrels_csv
+
+    return (
+        load_qrels_csv(args.labels),
+        load_catalogue(args.scenarios),
+        load_companies(args.companies),
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_run, ndcg_at_k
     from .evaluation import rank_methods
 
-    qrels = load_qrels_csv(args.labels)
-    catalogue = load_catalogue(args.scenarios)
-    companies = load_companies(args.companies)
+    qrels, catalogue, companies = _labelled(args)
     results = rank_methods(
         catalogue.opportunities,
         companies,
@@ -360,13 +369,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from .catalogue import load_catalogue, load_companies
-    from .evaluate import load_qrels_csv
     from .tune import tune_weights, write_card
 
-    qrels = load_qrels_csv(args.labels)
-    catalogue = load_catalogue(args.scenarios)
-    companies = load_companies(args.companies)
+    qrels, catalogue, companies = _labelled(args)
     result = tune_weights(
         catalogue.opportunities,
         companies,
