@@ -68,10 +68,10 @@ class FusionConfig:
     method: str = "convex"
     weights: dict[str, float] = field(
         default_factory=lambda: {
-            "dense": 0.40,
-            "lexical": 0.35,
-            "keyword": 0.0,
-            "industry": 0.20,
+            "dense": 0.50,
+            "lexical": 0.25,
+            "keyword": 0.05,
+            "industry": 0.15,
             "structured": 0.05,
         }
     )
@@ -98,6 +98,8 @@ class EngineConfig:
     ``candidates``: firms re-scored per query (dense retrieval depth). ``feedback_depth``:
     pseudo-relevance feedback from the top N first-pass firms (0 = off), ``feedback_weight``
     its strength. ``infer_industry``: give firms without codes an inferred GB/T class.
+    ``scenario_focus``: weight of the scenario's title and keywords, encoded alone, added to the
+    whole text's query vector (0 = off; 1.0 chosen on the dev set, see docs/quality.md).
     """
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -110,6 +112,7 @@ class EngineConfig:
     infer_industry: bool = True
     feedback_depth: int = 0
     feedback_weight: float = 0.5
+    scenario_focus: float = 1.0
 
     def __post_init__(self) -> None:
         if self.fusion.method not in ("convex", "rrf"):

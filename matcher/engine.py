@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from .config import EngineConfig, config_from_dict
 from .constraints import Filters, hard_failures, passes_filters, structured_score
 from .dedupe import duplicate_groups
-from .encode import CachingEncoder, EmbeddingCache, create_encoder
+from .encode import CachingEncoder, EmbeddingCache, create_encoder, l2_normalise
 from .errors import ConfigError, DataError, NotFittedError, ScenarioClosedError, UnknownIdError
 from .explain import (
     build_explanation,
@@ -290,10 +290,23 @@ class Engine:
     ) -> None:
         if not scenarios:
             return
-        vecs = self.encoder.encode(list(norms), "query", _stage(progress, "scenarios"))
+        vecs = self._scenario_vectors(scenarios, norms, progress)
         lex = self._lexical.transform(list(norms))
         for i, s in enumerate(scenarios):
             self.scenarios_[s.id] = self._scenario_state(s, norms[i], vecs[i], lex[i])
+
+    def _scenario_vectors(
+        self, scenarios: Sequence[Scenario], norms: Sequence[str], progress: Progress | None = None
+    ) -> np.ndarray:
+        """Query vectors: the whole scenario text, plus (``scenario_focus`` > 0) its title and
+        keywords alone, so a published text's boilerplate weighs less than what is sought."""
+        vecs = self.encoder.encode(list(norms), "query", _stage(progress, "scenarios"))
+        w = self.config.scenario_focus
+        if w <= 0:
+            return vecs
+        focus_texts = [normalise(" ".join([s.title_zh, *s.keywords])) for s in scenarios]
+        focus = self.encoder.encode(focus_texts, "query")
+        return l2_normalise(vecs + w * focus)
 
     def _scenario_state(
         self, s: Scenario, norm: str, vec: np.ndarray, lex: sp.csr_matrix
@@ -397,7 +410,7 @@ class Engine:
         """Rank firms for a scenario that is not stored in the engine."""
         self._check_fitted()
         norm = normalise(scenario.text())
-        vec = self.encoder.encode([norm], "query")[0]
+        vec = self._scenario_vectors([scenario], [norm])[0]
         lex = self._lexical.transform([norm])
         return self._rank_companies(self._scenario_state(scenario, norm, vec, lex), top_k, filters)
 
