@@ -580,8 +580,12 @@ class Engine:
 
         Fusion, constraints and candidate count may differ; the encoder and index are shared.
         """
-        if config.encoder != self.config.encoder or config.index != self.config.index:
-            raise ConfigError("reconfigured() cannot change the encoder or index; fit a new engine")
+        fit_time = ("encoder", "index", "lexical", "scenario_focus", "infer_industry")
+        changed = [f for f in fit_time if getattr(config, f) != getattr(self.config, f)]
+        if changed:
+            raise ConfigError(
+                f"reconfigured() cannot change fit-time settings {changed}; fit a new engine"
+            )
         other = copy.copy(self)
         other.config = config
         other._view_of = self

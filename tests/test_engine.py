@@ -8,7 +8,7 @@ import pytest
 from matcher.config import ConstraintConfig, EngineConfig
 from matcher.constraints import Filters
 from matcher.engine import Engine
-from matcher.errors import NotFittedError, ScenarioClosedError, UnknownIdError
+from matcher.errors import ConfigError, NotFittedError, ScenarioClosedError, UnknownIdError
 from matcher.normalise import normalise
 from matcher.types import Company, Scenario
 
@@ -208,7 +208,6 @@ def test_free_text_search_in_english(small_engine):
 
 
 def test_config_rejects_unknown_settings():
-    from matcher.errors import ConfigError
 
     with pytest.raises(ConfigError, match="convex"):
         EngineConfig(fusion=replace(EngineConfig().fusion, method="max"))
@@ -216,3 +215,25 @@ def test_config_rejects_unknown_settings():
         EngineConfig(fusion=replace(EngineConfig().fusion, weights={"magic": 1.0}))
     with pytest.raises(Exception, match="description"):
         Scenario(id="x", title_zh="t")  # type: ignore[call-arg]
+
+
+def test_scenario_focus_adds_title_and_keywords_vector(small_engine):
+    import numpy as np
+
+    from matcher.encode import l2_normalise
+
+    s = small_engine.scenarios_["S1"].scenario
+    enc = small_engine.encoder
+    full = enc.encode([normalise(s.text())], "query")
+    focus = enc.encode([normalise(" ".join([s.title_zh, *s.keywords]))], "query")
+    assert small_engine.config.scenario_focus == 1.0
+    np.testing.assert_allclose(
+        small_engine.scenarios_["S1"].vector, l2_normalise(full + focus)[0], atol=1e-6
+    )
+    off = Engine(replace(small_engine.config, scenario_focus=0.0))
+    off._encoder = small_engine._encoder
+    np.testing.assert_allclose(
+        off._scenario_vectors([s], [normalise(s.text())])[0], full[0], atol=1e-6
+    )
+    with pytest.raises(ConfigError, match="scenario_focus"):
+        small_engine.reconfigured(replace(small_engine.config, scenario_focus=0.0))
