@@ -1,7 +1,7 @@
 """Loading and validating scenario catalogues and company files.
 
 Catalogue files (YAML or JSON) follow ``scenarios.schema.json``; company JSONL lines follow
-``company.schema.json`` (both ship in ``matcher/resources`` and are copied in ``data/schema``).
+``company.schema.json`` (both ship in ``matcher/resources``, the one copy).
 Company CSV and scenario JSONL are the light formats of ``matcher rank``. Every problem is a
 :class:`~matcher.errors.DataError` naming the file, the line or field, and the fix.
 """

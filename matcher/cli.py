@@ -246,7 +246,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from .catalogue import load_companies, load_scenarios_jsonl
     from .engine import Engine
     from .errors import DataError
-    from .methods import method_config, random_ranking
+    from .evaluate import random_run
+    from .methods import method_config
 
     if args.top_k < 1:
         raise DataError("--top-k must be at least 1")
@@ -259,9 +260,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
     scenarios = load_scenarios_jsonl(args.scenarios)
     t0 = time.perf_counter()
     if args.method == "random":
-        run = random_ranking(
-            [s.id for s in scenarios], [c.id for c in companies], args.top_k, args.seed
-        )
+        full = random_run([s.id for s in scenarios], [c.id for c in companies], args.seed)
+        run = {sid: ids[: args.top_k] for sid, ids in full.items()}
         lines = (
             json.dumps(
                 {

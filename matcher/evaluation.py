@@ -9,7 +9,8 @@ from dataclasses import replace
 
 from .config import EngineConfig
 from .engine import Engine
-from .methods import method_config, random_ranking
+from .evaluate import random_run
+from .methods import method_config
 from .types import Company, Scenario
 
 __all__ = ["rank_methods"]
@@ -40,9 +41,8 @@ def rank_methods(
     for method in methods:
         method = method.strip()
         if method == "random":
-            out[method] = random_ranking(
-                [s.id for s in labelled], [c.id for c in companies], depth, seed
-            )
+            full = random_run([s.id for s in labelled], [c.id for c in companies], seed)
+            out[method] = {sid: ids[:depth] for sid, ids in full.items()}
             continue
         cfg = method_config(base, method, exact=method != "fusion")
         if engine is None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import Sequence
 from dataclasses import replace
 
 from .config import EngineConfig, FusionConfig
 
-__all__ = ["METHODS", "method_config", "random_ranking"]
+__all__ = ["METHODS", "method_config"]
 
 METHODS = ("fusion", "dense", "lexical", "random")
 
@@ -29,16 +27,3 @@ def method_config(base: EngineConfig, method: str, exact: bool = False) -> Engin
     if exact or method == "lexical":
         cfg = replace(cfg, candidates=10**9)
     return cfg
-
-
-def random_ranking(
-    scenario_ids: Sequence[str], company_ids: Sequence[str], top_k: int, seed: int = 0
-) -> dict[str, list[str]]:
-    """A seeded random order per scenario: the floor any ranker must beat."""
-    out: dict[str, list[str]] = {}
-    for sid in scenario_ids:
-        rng = random.Random(f"{seed}:{sid}")
-        ids = list(company_ids)
-        rng.shuffle(ids)
-        out[sid] = ids[:top_k]
-    return out

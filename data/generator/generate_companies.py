@@ -30,6 +30,7 @@ from archetypes_b import ARCHETYPES as CORE_B  # noqa: E402
 from archetypes_c import ARCHETYPES as CORE_C  # noqa: E402
 from lay import LAY  # noqa: E402
 from others import DISTRACTOR, NEAR_MISS, PARTIAL  # noqa: E402
+from spec import CANON_CERTS  # noqa: E402
 
 SEED = 20240617
 DATA = HERE.parent
@@ -278,19 +279,7 @@ def choose_certs(spec: dict[str, Any], scale: str, foreign: bool, rng: random.Ra
         out.remove("科技型中小企业")
     if foreign:
         out = [c for c in out if c in ("ISO9001", "ISO14001", "ISO13485", "IATF16949", "GMP")]
-    canon = [
-        "高新技术企业",
-        "专精特新小巨人",
-        "专精特新中小企业",
-        "科技型中小企业",
-        "ISO9001",
-        "ISO14001",
-        "ISO13485",
-        "IATF16949",
-        "GMP",
-        "CNAS",
-    ]
-    return [c for c in canon if c in out]
+    return [c for c in CANON_CERTS if c in out]
 
 
 def space_and_investment(plan: dict[str, Any], scale: str, rng: random.Random) -> tuple[Any, Any]:

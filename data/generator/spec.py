@@ -138,3 +138,18 @@ def L(
         "cap": [],
         "biz": [],
     }
+
+
+# The canonical certification names (the order the generator lists them in a profile).
+CANON_CERTS = (
+    "高新技术企业",
+    "专精特新小巨人",
+    "专精特新中小企业",
+    "科技型中小企业",
+    "ISO9001",
+    "ISO14001",
+    "ISO13485",
+    "IATF16949",
+    "GMP",
+    "CNAS",
+)

@@ -25,6 +25,7 @@ REPO = DATA.parent
 
 import ids  # noqa: E402
 from lay import LAY  # noqa: E402
+from spec import CANON_CERTS  # noqa: E402
 
 OUTPUTS = [
     "companies.jsonl",
@@ -32,18 +33,6 @@ OUTPUTS = [
     "samples/companies_small.csv",
     "samples/scenarios_small.jsonl",
 ]
-CANON_CERTS = {
-    "高新技术企业",
-    "专精特新小巨人",
-    "专精特新中小企业",
-    "科技型中小企业",
-    "ISO9001",
-    "ISO14001",
-    "ISO13485",
-    "IATF16949",
-    "GMP",
-    "CNAS",
-}
 PINYIN = re.compile(r"[\u4e00-\u9fff]\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 failures: list[str] = []
@@ -85,7 +74,9 @@ def main() -> None:
 
     import jsonschema
 
-    schema = json.loads((DATA / "schema" / "company.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(
+        (REPO / "matcher" / "resources" / "company.schema.json").read_text(encoding="utf-8")
+    )
     validator = jsonschema.Draft202012Validator(schema)
     recs = [
         json.loads(line)
