@@ -9,7 +9,7 @@ from .config import (
     IndexConfig,
     LexicalConfig,
 )
-from .constraints import Filters
+from .constraints import Controls, Filters
 from .engine import Engine
 from .errors import (
     ConfigError,
@@ -32,6 +32,7 @@ __all__ = [
     "Engine",
     "EngineConfig",
     "Explanation",
+    "Controls",
     "Filters",
     "FusionConfig",
     "IndexConfig",

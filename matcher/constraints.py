@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .types import Company, Scenario
 
-__all__ = ["Filters", "structured_score", "strength", "hard_failures", "passes_filters"]
+__all__ = ["Controls", "Filters", "structured_score", "strength", "hard_failures", "passes_filters"]
 
 STRONG_CERTS = ("高新技术企业", "专精特新小巨人", "专精特新中小企业")
 
@@ -34,6 +34,19 @@ class Filters:
 
     def is_empty(self) -> bool:
         return self == Filters()
+
+
+@dataclass(frozen=True)
+class Controls:
+    """A recruiter's choices for one scenario, kept across re-rankings.
+
+    ``pinned`` firms come first in this order; ``excluded`` firms never appear; ``like`` firms
+    ("more like this") pull the query towards their profiles (Rocchio, ``feedback_weight``).
+    """
+
+    pinned: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    like: tuple[str, ...] = ()
 
 
 def passes_filters(company: Company, codes: Sequence[str], f: Filters) -> bool:

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .config import EngineConfig, config_from_dict
-from .constraints import Filters, hard_failures, passes_filters, structured_score
+from .constraints import Controls, Filters, hard_failures, passes_filters, structured_score
 from .dedupe import duplicate_groups
 from .encode import CachingEncoder, EmbeddingCache, create_encoder, l2_normalise
 from .errors import ConfigError, DataError, NotFittedError, ScenarioClosedError, UnknownIdError
@@ -194,18 +194,7 @@ class Engine:
     ) -> None:
         if not companies:
             return
-        doc_vecs = self.encoder.encode(list(norms), "passage", _stage(progress, "profiles"))
-        sentences: list[list[str]] = []
-        flat: list[str] = []
-        enc_cfg = self.config.encoder
-        for c in companies:
-            sents = split_sentences(c.description) if enc_cfg.sentences else []
-            if len(sents) <= 1:
-                sents = []
-            sents = sents[: enc_cfg.max_sentences]
-            sentences.append(sents)
-            flat.extend(normalise(s) for s in sents)
-        sent_vecs = self.encoder.encode(flat, "passage", _stage(progress, "sentences"))
+        doc_vecs, sentences, sent_vecs = self._encode_companies(companies, norms, progress)
         missing = [i for i, c in enumerate(companies) if not c.industry_codes]
         inferred_codes: dict[int, str] = {}
         if missing and self._inferrer is not None:
@@ -258,6 +247,23 @@ class Engine:
         if sent_ids:
             self._sent_index.add(np.array(sent_ids, dtype=np.int64), sent_vecs)
         self._regroup()
+
+    def _encode_companies(
+        self, companies: Sequence[Company], norms: Sequence[str], progress: Progress | None
+    ) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
+        doc_vecs = self.encoder.encode(list(norms), "passage", _stage(progress, "profiles"))
+        sentences: list[list[str]] = []
+        flat: list[str] = []
+        enc_cfg = self.config.encoder
+        for c in companies:
+            sents = split_sentences(c.description) if enc_cfg.sentences else []
+            if len(sents) <= 1:
+                sents = []
+            sents = sents[: enc_cfg.max_sentences]
+            sentences.append(sents)
+            flat.extend(normalise(s) for s in sents)
+        sent_vecs = self.encoder.encode(flat, "passage", _stage(progress, "sentences"))
+        return doc_vecs, sentences, sent_vecs
 
     def _remove_companies(self, ids: Sequence[str]) -> int:
         ints = [self._int_of[i] for i in ids if i in self.companies_]
@@ -335,6 +341,15 @@ class Engine:
         self._add_companies(companies, [normalise(c.text()) for c in companies], None)
         self.encoder.cache.save()
 
+    def prepare_companies(self, companies: Iterable[Company]) -> None:
+        """Encode profiles into the embedding cache without changing the index.
+
+        A service calls this outside its write lock, so the later :meth:`add_companies` (under
+        the lock) finds every vector cached and readers wait only for the index update.
+        """
+        companies = list(companies)
+        self._encode_companies(companies, [normalise(c.text()) for c in companies], None)
+
     def remove_companies(self, ids: Iterable[str]) -> int:
         self._check_fitted()
         self._check_writable()
@@ -377,9 +392,18 @@ class Engine:
         return st.codes, st.inferred
 
     def match_scenario(
-        self, scenario_id: str, top_k: int = 20, filters: Filters | None = None
+        self,
+        scenario_id: str,
+        top_k: int = 20,
+        filters: Filters | None = None,
+        controls: Controls | None = None,
     ) -> list[Match]:
-        """Rank firms for a stored scenario, best first."""
+        """Rank firms for a stored scenario, best first.
+
+        ``controls`` carry a recruiter's choices for this scenario: pinned firms come first (in
+        pin order, when they pass the filters), excluded firms never appear, and "more like
+        this" firms move the query towards their profiles.
+        """
         self._check_fitted()
         st = self.scenarios_.get(scenario_id)
         if st is None:
@@ -391,7 +415,7 @@ class Engine:
             raise ScenarioClosedError(
                 f"scenario {scenario_id} is closed, so it is no longer matched; reopen it first"
             )
-        return self._rank_companies(st, top_k, filters)
+        return self._rank_companies(st, top_k, filters, controls)
 
     def match_text(
         self, text: str, top_k: int = 20, filters: Filters | None = None, query_id: str = "query"
@@ -509,17 +533,45 @@ class Engine:
         return ids
 
     def _rank_companies(
-        self, st: _ScenarioState, top_k: int, filters: Filters | None
+        self,
+        st: _ScenarioState,
+        top_k: int,
+        filters: Filters | None,
+        controls: Controls | None = None,
     ) -> list[Match]:
         if top_k < 1:
             raise DataError("top_k must be at least 1")
-        ids = self._candidates(st, filters, top_k)
+        ctl = controls or Controls()
+        unknown = [i for i in (*ctl.pinned, *ctl.like) if i not in self.companies_]
+        if unknown:
+            raise UnknownIdError(f"unknown company id(s) in controls: {', '.join(unknown[:5])}")
+        if ctl.like:
+            st = self._rocchio(st, list(ctl.like), self.config.feedback_weight)
+        # Excluding a firm excludes its other entries (same credit code, near-identical name).
+        excluded = {
+            m for i in ctl.excluded for m in self._group_members.get(self._groups.get(i, i), [i])
+        }
+        pinned = [i for i in dict.fromkeys(ctl.pinned) if i not in excluded]
+        if pinned and filters is not None and not filters.is_empty():
+            pinned = [
+                i
+                for i in pinned
+                if passes_filters(self.companies_[i].company, self.companies_[i].codes, filters)
+            ]
+        ids = self._candidates(st, filters, top_k + len(excluded))
+        ids = [i for i in ids if i not in excluded]
+        ids += [i for i in pinned if i not in set(ids)]
         if not ids:
             return []
         states, raw, fails = self._raw_parts(st, ids)
         if self.config.feedback_depth > 0:
             expanded = self._expand(st, ids, raw, fails)
-            more = [i for i in self._candidates(expanded, filters, top_k) if i not in set(ids)]
+            seen = set(ids)
+            more = [
+                i
+                for i in self._candidates(expanded, filters, top_k + len(excluded))
+                if i not in seen and i not in excluded
+            ]
             ids = ids + more
             states, raw, fails = self._raw_parts(expanded, ids)
         return self._assemble(
@@ -528,6 +580,7 @@ class Engine:
             fails,
             top_k=top_k,
             collapse=self.config.collapse_duplicates,
+            pinned=pinned,
         )
 
     def _expand(
@@ -547,7 +600,10 @@ class Engine:
         score, _, _ = fuse(raw, cfg.fusion.weights, cfg.fusion.method, cfg.fusion.rrf_k)
         score = score - np.array([cfg.constraints.penalty if f else 0.0 for f in fails])
         top = [ids[i] for i in np.argsort(-score, kind="stable")[: cfg.feedback_depth]]
-        w = cfg.feedback_weight
+        return self._rocchio(st, top, cfg.feedback_weight)
+
+    def _rocchio(self, st: _ScenarioState, top: Sequence[str], w: float) -> _ScenarioState:
+        """Move the dense and lexical query towards the mean of the given firms' vectors."""
         centroid = np.mean([self._doc_vectors[i] for i in top], axis=0)
         vec = st.vector + w * centroid / (np.linalg.norm(centroid) or 1.0)
         vec = (vec / (np.linalg.norm(vec) or 1.0)).astype(np.float32)
@@ -639,6 +695,7 @@ class Engine:
         fails: Sequence[Sequence[str]],
         top_k: int,
         collapse: bool,
+        pinned: Sequence[str] = (),
     ) -> list[Match]:
         cfg = self.config
         score, parts, contrib = fuse(raw, cfg.fusion.weights, cfg.fusion.method, cfg.fusion.rrf_k)
@@ -656,6 +713,9 @@ class Engine:
                 pairs[i][0].scenario.id,
             ),
         )
+        if pinned:
+            pin_pos = {cid: k for k, cid in enumerate(pinned)}
+            order.sort(key=lambda i: pin_pos.get(pairs[i][1].company.id, len(pin_pos)))
         chosen: list[int] = []
         seen_groups: set[str] = set()
         for i in order:
@@ -668,6 +728,7 @@ class Engine:
             if len(chosen) >= top_k:
                 break
         out = []
+        pin_set = set(pinned)
         for rank, i in enumerate(chosen, start=1):
             s, c = pairs[i]
             dups: tuple[str, ...] = ()
@@ -687,6 +748,7 @@ class Engine:
                     duplicates=dups,
                     company_name=strip_pinyin(c.company.name),
                     scenario_title=s.scenario.title_zh,
+                    pinned=c.company.id in pin_set,
                 )
             )
         return out

@@ -139,6 +139,7 @@ class Match:
     duplicates: tuple[str, ...] = ()
     company_name: str = ""
     scenario_title: str = ""
+    pinned: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))

@@ -237,3 +237,43 @@ def test_scenario_focus_adds_title_and_keywords_vector(small_engine):
     )
     with pytest.raises(ConfigError, match="scenario_focus"):
         small_engine.reconfigured(replace(small_engine.config, scenario_focus=0.0))
+
+
+def test_controls_pin_exclude_and_more_like_this(small_engine):
+    from matcher.constraints import Controls, Filters
+
+    base = ids(small_engine.match_scenario("S1", top_k=12))
+    last, first = base[-1], base[0]
+    pinned = small_engine.match_scenario("S1", top_k=3, controls=Controls(pinned=(last,)))
+    assert pinned[0].company_id == last and pinned[0].pinned and pinned[0].rank == 1
+    assert [m.company_id for m in pinned[1:]] == [i for i in base if i != last][:2]
+    assert not any(m.pinned for m in pinned[1:])
+
+    excluded = ids(
+        small_engine.match_scenario("S1", top_k=12, controls=Controls(excluded=(first,)))
+    )
+    dups = set(small_engine.match_scenario("S1", top_k=1)[0].duplicates)
+    assert dups, "fixture: the best firm for S1 has a duplicate entry"
+    assert first not in excluded and not dups & set(excluded)
+    assert set(excluded) == set(base) - {first}
+
+    # A pin that fails the recruiter's filter is not forced in.
+    city = small_engine.companies_[last].company.city or "nowhere"
+    other = "上海市" if city != "上海市" else "厦门"
+    filtered = small_engine.match_scenario(
+        "S1", top_k=5, filters=Filters(city=other), controls=Controls(pinned=(last,))
+    )
+    assert last not in ids(filtered)
+
+    # "More like this" with the isotope firm pulls isotope-like firms up for the storage scenario.
+    plain = ids(small_engine.match_scenario("S1", top_k=12))
+    liked = ids(small_engine.match_scenario("S1", top_k=12, controls=Controls(like=("T04",))))
+    assert liked.index("T04") < plain.index("T04")
+
+
+def test_controls_with_unknown_ids_fail_clearly(small_engine):
+    from matcher.constraints import Controls
+    from matcher.errors import UnknownIdError
+
+    with pytest.raises(UnknownIdError, match="NOPE"):
+        small_engine.match_scenario("S1", controls=Controls(pinned=("NOPE",)))
