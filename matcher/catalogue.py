@@ -27,6 +27,7 @@ from .types import Company, Composite, Scenario
 __all__ = [
     "Catalogue",
     "load_catalogue",
+    "parse_catalogue",
     "load_companies",
     "load_companies_jsonl",
     "load_companies_csv",
@@ -115,13 +116,18 @@ def company_from_dict(d: Mapping[str, Any]) -> Company:
 
 def load_catalogue(path: str | os.PathLike[str]) -> Catalogue:
     """Load and validate a catalogue (YAML or JSON); all-or-nothing."""
-    text = read_text(path)
     p = Path(path)
-    try:
-        if p.suffix.lower() in (".yaml", ".yml"):
-            import yaml
+    return parse_catalogue(read_text(path), str(p), yaml=p.suffix.lower() in (".yaml", ".yml"))
 
-            doc = yaml.safe_load(text)
+
+def parse_catalogue(text: str, where: str = "catalogue", yaml: bool = True) -> Catalogue:
+    """Parse and validate catalogue text (YAML, a superset of JSON, or strict JSON)."""
+    p = where
+    try:
+        if yaml:
+            import yaml as _yaml
+
+            doc = _yaml.safe_load(text)
         else:
             doc = json.loads(text)
     except Exception as exc:  # yaml and json raise different types; report either plainly
@@ -130,7 +136,7 @@ def load_catalogue(path: str | os.PathLike[str]) -> Catalogue:
         for o in doc.get("opportunities") or []:
             if isinstance(o, dict) and isinstance(o.get("published"), (_dt.date, _dt.datetime)):
                 o["published"] = o["published"].isoformat()[:10]
-    _validate(doc, "scenarios.schema.json", str(p))
+    _validate(doc, "scenarios.schema.json", p)
     composites = tuple(Composite(**c) for c in doc["composites"])
     comp_ids = [c.id for c in composites]
     _unique(comp_ids, f"{p}: composite")

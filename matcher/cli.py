@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -489,7 +490,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--out", default="models/fusion")
     sp.set_defaults(func=cmd_tune)
+
+    _service_commands(sub)
     return p
+
+
+def _service_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``serve``, ``keys`` and ``reindex`` live in the service package (imported lazily)."""
+    try:
+        from service.cli import add_commands
+    except ImportError as exc:  # the engine installed without the service's dependencies
+        logging.getLogger(__name__).debug("service commands unavailable: %s", exc)
+        return
+    add_commands(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,63 @@
+"""The application factory: settings in, a FastAPI app out (``matcher serve`` runs it)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from . import errors
+from .config import Settings, get_settings
+from .db import make_db, migrate, session_factory
+from .index import IndexHolder
+from .limits import BodyLimit
+from .routes import admin, companies, feedback, health, scenarios, search
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the database is migrated and the index loaded or repaired at start."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = make_db(settings.database_url)
+        migrate(db)
+        sessions = session_factory(db)
+        holder = IndexHolder(settings, sessions)
+        holder.start()
+        app.state.sessions = sessions
+        app.state.holder = holder
+        app.state.db = db
+        logger.info("service ready")
+        try:
+            yield
+        finally:
+            holder.stop()
+            db.dispose()
+
+    app = FastAPI(
+        title="scenario-matcher",
+        version="0.1.0",
+        summary="Matches a development zone's investment scenarios with company profiles.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    for module in (health, scenarios, companies, search, feedback, admin):
+        app.include_router(module.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(
+        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+    return app

@@ -1,0 +1,123 @@
+"""The service side of the ``matcher`` command: ``serve``, ``keys``, ``reindex``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from .config import Settings
+
+    overrides = {}
+    if getattr(args, "database_url", None):
+        overrides["database_url"] = args.database_url
+    return Settings(**overrides)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    logging.getLogger().setLevel(logging.INFO)
+    app = create_app(_settings(args))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    return 0
+
+
+def keys(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from . import auth
+    from .db import make_db, migrate, session_factory, transaction
+    from .errors import ServiceError
+    from .models import ApiKeyRow
+
+    settings = _settings(args)
+    db = make_db(settings.database_url)
+    try:
+        migrate(db)
+        sessions = session_factory(db)
+        if args.keys_command == "create":
+            with transaction(sessions) as s:
+                row, key = auth.create_key(s, args.role, args.company_id, args.name, "cli")
+                key_id = row.id
+            print(key)
+            print(f"(key id {key_id}, role {args.role}; shown once, store it now)", file=sys.stderr)
+        elif args.keys_command == "list":
+            with sessions() as s:
+                for r in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)):
+                    state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
+                    print(f"{r.id:>4}  {r.prefix}…  {r.role:<9} {r.company_id or '-':<16} {state}")
+        elif args.keys_command == "revoke":
+            with transaction(sessions) as s:
+                auth.revoke_key(s, args.key_id, "cli")
+            print(f"revoked key {args.key_id}")
+    except ServiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+def reindex(args: argparse.Namespace) -> int:
+    """Rebuild the index from the database (the service does this itself when it must)."""
+    import shutil
+
+    from .db import make_db, migrate, session_factory
+    from .index import IndexHolder
+
+    logging.getLogger().setLevel(logging.INFO)
+    settings = _settings(args)
+    db = make_db(settings.database_url)
+    try:
+        migrate(db)
+        holder = IndexHolder(settings, session_factory(db))
+        holder.seed_if_empty()
+        if args.full:
+            shutil.rmtree(settings.index_dir, ignore_errors=True)
+            settings.state_file.unlink(missing_ok=True)
+        how = holder.sync()
+        engine = holder.engine
+        n_c = len(engine.companies_) if engine else 0
+        n_s = len(engine.scenarios_) if engine else 0
+        print(f"index {how}: {n_c} companies, {n_s} scenarios in {settings.index_dir}")
+    finally:
+        db.dispose()
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sp = sub.add_parser("serve", help="run the API service (FastAPI + uvicorn)")
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--database-url", help="overrides MATCHER_DATABASE_URL")
+    sp.set_defaults(func=serve)
+
+    sp = sub.add_parser("keys", help="create, list or revoke API keys")
+    ks = sp.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    c = ks.add_parser("create", help="print a new key once")
+    c.add_argument("--role", required=True, choices=["admin", "recruiter", "company"])
+    c.add_argument("--company-id", help="the firm a company key speaks for")
+    c.add_argument("--name", help="who holds the key (a note)")
+    c.add_argument("--database-url")
+    c = ks.add_parser("list", help="list keys (never the keys themselves)")
+    c.add_argument("--database-url")
+    c = ks.add_parser("revoke", help="revoke a key by id")
+    c.add_argument("key_id", type=int)
+    c.add_argument("--database-url")
+    sp.set_defaults(func=keys)
+
+    sp = sub.add_parser("reindex", help="rebuild or repair the service's index from the database")
+    sp.add_argument("--full", action="store_true", help="discard the saved index first")
+    sp.add_argument("--database-url")
+    sp.set_defaults(func=reindex)

@@ -1,0 +1,56 @@
+"""Service settings: ``MATCHER_`` environment variables or a ``.env`` file (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment, with working defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///var/matcher.db",
+        description="SQLAlchemy URL; postgresql+psycopg://user@host/db for PostgreSQL",
+    )
+    index_dir: Path = Field(Path("var/service-index"), description="derived vector index folder")
+    cache_dir: Path = Field(Path("var/cache"), description="embedding cache folder")
+    seed_catalogue: Path | None = Field(
+        Path("data/scenarios.yaml"), description="catalogue loaded into an empty database"
+    )
+    seed_companies: Path | None = Field(
+        Path("data/companies.jsonl"), description="profiles loaded into an empty database"
+    )
+    encoder: str = Field("use", description="engine encoder for a new index (use, e5, use+e5)")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="largest JSON request body")
+    max_upload_bytes: int = Field(
+        50_000_000, ge=1024, description="largest uploaded file (catalogue, CSV/XLSX import)"
+    )
+    max_import_rows: int = Field(100_000, ge=1, description="most rows in one bulk import")
+    max_top_k: int = Field(200, ge=1, le=10_000, description="largest page of matches")
+    save_delay_s: float = Field(
+        2.0, ge=0, description="seconds after a write before the index is saved to disk"
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed by CORS (closed when empty)"
+    )
+
+    @field_validator("seed_catalogue", "seed_companies", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if v in ("", "none", "None") else v
+
+    @property
+    def state_file(self) -> Path:
+        """Which data version the saved index reflects (written after each save)."""
+        return self.index_dir.with_name(self.index_dir.name + ".state.json")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,130 @@
+"""Service errors and the one place where every domain error becomes an HTTP response."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from matcher.errors import (
+    ConfigError,
+    DataError,
+    MatcherError,
+    NotFittedError,
+    ScenarioClosedError,
+    UnknownIdError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """An error with an HTTP status and a message that names the problem and the fix."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Unauthorized(ServiceError):
+    status = 401
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Conflict(ServiceError):
+    status = 409
+
+
+class TooLarge(ServiceError):
+    status = 413
+
+
+class Invalid(ServiceError):
+    status = 422
+
+
+class Unavailable(ServiceError):
+    status = 503
+
+
+_MATCHER_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (UnknownIdError, 404),
+    (ScenarioClosedError, 409),
+    (NotFittedError, 503),
+    (DataError, 422),
+    (ConfigError, 422),
+)
+
+
+def _body(message: str, field: str | None = None) -> dict[str, object]:
+    detail: dict[str, object] = {"message": message}
+    if field:
+        detail["field"] = field
+    return {"detail": detail}
+
+
+def status_of(exc: Exception) -> int:
+    if isinstance(exc, ServiceError):
+        return exc.status
+    for kind, status in _MATCHER_STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: service and engine errors, validation, database outages."""
+
+    async def service_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ServiceError)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(_body(exc.message, exc.field), exc.status, headers=headers)
+
+    async def matcher_error(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(_body(str(exc)), status_of(exc))
+
+    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            problems.append({"field": ".".join(loc) or "body", "problem": err.get("msg", "")})
+        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+        return JSONResponse(
+            {"detail": {"message": message or "invalid request", "errors": problems}}, 422
+        )
+
+    async def database_error(_request: Request, exc: Exception) -> JSONResponse:
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        return JSONResponse(
+            _body("the database is unavailable; try again in a moment"),
+            503,
+            headers={"Retry-After": "5"},
+        )
+
+    app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(MatcherError, matcher_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(OperationalError, database_error)
+    app.add_exception_handler(InterfaceError, database_error)
+
+    async def integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+        logger.info("write conflict: %s", exc.__class__.__name__)
+        return JSONResponse(
+            _body("another request changed the same record at the same time; retry"), 409
+        )
+
+    app.add_exception_handler(IntegrityError, integrity_error)

@@ -1,0 +1,283 @@
+"""The engine kept in step with the database.
+
+The database is the source of truth; the vector index is derived. At start the saved index is
+loaded and checked against the database's ``data_version``: equal means current; otherwise it
+is repaired by difference (only changed texts are re-encoded, thanks to the embedding cache),
+or rebuilt when missing, unreadable or made with another encoder. Writes run one at a time:
+commit to the database, then update the engine under a writers' lock, so readers never see a
+half-updated index; the index is saved to disk shortly after, atomically, with the version it
+reflects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher.catalogue import load_catalogue, load_companies
+from matcher.config import EncoderConfig, EngineConfig
+from matcher.engine import Engine
+from matcher.errors import MatcherError
+from matcher.types import Company, Scenario
+
+from . import store
+from .config import Settings
+from .db import transaction
+from .errors import Unavailable
+from .rwlock import RWLock
+
+logger = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+@dataclass
+class Change:
+    """What a committed write changed in the indexed data."""
+
+    companies: list[Company] = field(default_factory=list)
+    removed_companies: list[str] = field(default_factory=list)
+    scenarios: list[Scenario] = field(default_factory=list)
+    removed_scenarios: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.companies or self.removed_companies or self.scenarios or self.removed_scenarios
+        )
+
+
+class IndexHolder:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.engine: Engine | None = None
+        self.version = 0
+        self._rw = RWLock()
+        self._writes = threading.RLock()
+        self._save_lock = threading.Lock()
+        self._save_wanted = threading.Event()
+        self._stop = threading.Event()
+        self._saver: threading.Thread | None = None
+        self._saved_version = -1
+
+    # ---------------------------------------------------------------- start and stop
+    def start(self) -> None:
+        self.seed_if_empty()
+        self.sync()
+        self._saver = threading.Thread(target=self._save_loop, name="index-saver", daemon=True)
+        self._saver.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._save_wanted.set()
+        if self._saver is not None:
+            self._saver.join(timeout=60)
+        self.save()
+
+    def seed_if_empty(self) -> None:
+        st = self.settings
+        with transaction(self.sessions) as s:
+            if not store.is_empty(s):
+                return
+            catalogue = load_catalogue(st.seed_catalogue) if st.seed_catalogue else None
+            companies = load_companies(st.seed_companies) if st.seed_companies else []
+            n_s, n_c = store.seed(s, catalogue, companies)
+            if n_s or n_c:
+                store.bump_version(s)
+            logger.info("seeded the empty database: %d scenarios, %d companies", n_s, n_c)
+
+    def _config(self) -> EngineConfig:
+        return EngineConfig(encoder=EncoderConfig(name=self.settings.encoder))
+
+    def _db_fingerprint(self) -> str:
+        url = make_url(self.settings.database_url).render_as_string(hide_password=True)
+        return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.settings.state_file.read_text("utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def sync(self) -> str:
+        """Load, repair or rebuild the index so that it matches the database; say which."""
+        with self._writes, self._rw.write():
+            return self._sync()
+
+    def _sync(self) -> str:
+        st = self.settings
+        with self.sessions() as s:
+            version = store.data_version(s)
+            scenarios = store.live_scenarios(s)
+            companies = store.all_companies(s)
+        state = self._read_state()
+        engine: Engine | None = None
+        if (st.index_dir / "manifest.json").exists():
+            try:
+                engine = Engine.load(st.index_dir, cache_dir=st.cache_dir)
+                if engine.config.encoder.name != st.encoder:
+                    logger.info(
+                        "index made with encoder %s; rebuilding with %s",
+                        engine.config.encoder.name,
+                        st.encoder,
+                    )
+                    engine = None
+            except (MatcherError, OSError, ValueError, KeyError) as exc:
+                logger.warning("saved index unreadable (%s); rebuilding it", exc)
+                engine = None
+        how = "loaded"
+        if engine is not None and (
+            state.get("version") != version or state.get("database") != self._db_fingerprint()
+        ):
+            n = _repair(engine, scenarios, companies)
+            how = f"repaired ({n} changes)"
+        elif engine is None:
+            if not companies or not scenarios:
+                self.engine, self.version = None, version
+                logger.warning(
+                    "no index: the database has %d scenarios and %d companies",
+                    len(scenarios),
+                    len(companies),
+                )
+                return "empty"
+            t0 = time.perf_counter()
+            engine = Engine(self._config(), cache_dir=st.cache_dir).fit(scenarios, companies)
+            how = f"built in {time.perf_counter() - t0:.1f} s"
+        self.engine, self.version = engine, version
+        if how != "loaded":
+            self._save_locked()
+        else:
+            self._saved_version = version
+        logger.info(
+            "index %s: %d companies, %d scenarios, data version %d",
+            how,
+            len(engine.companies_),
+            len(engine.scenarios_),
+            version,
+        )
+        return how
+
+    # ---------------------------------------------------------------- reads and writes
+    @contextmanager
+    def reading(self) -> Iterator[Engine]:
+        with self._rw.read():
+            if self.engine is None:
+                raise Unavailable(
+                    "the index is empty: add scenarios and company profiles first", None
+                )
+            yield self.engine
+
+    def prepare(self, companies: Sequence[Company]) -> None:
+        """Encode new profiles before taking any lock (the vectors land in the cache)."""
+        engine = self.engine
+        if engine is not None and companies:
+            engine.prepare_companies(companies)
+
+    def write(self, fn: Callable[[Session], tuple[R, Change]]) -> R:
+        """Run ``fn`` in one transaction, commit, then apply its change to the engine."""
+        with self._writes:
+            with transaction(self.sessions) as s:
+                result, change = fn(s)
+                version = store.bump_version(s) if change else None
+            if change and version is not None:
+                self._apply(change, version)
+        return result
+
+    def _apply(self, change: Change, version: int) -> None:
+        if self.engine is None:
+            self.sync()
+            return
+        self.engine.prepare_companies(change.companies)
+        with self._rw.write():
+            engine = self.engine
+            try:
+                if change.removed_companies:
+                    engine.remove_companies(change.removed_companies)
+                if change.companies:
+                    engine.add_companies(change.companies)
+                if change.removed_scenarios:
+                    engine.remove_scenarios(change.removed_scenarios)
+                if change.scenarios:
+                    engine.upsert_scenarios(change.scenarios)
+                self.version = version
+            except Exception:
+                logger.exception("index update failed; repairing the index from the database")
+                self._sync()
+        self._save_wanted.set()
+
+    # ---------------------------------------------------------------- saving
+    def _save_loop(self) -> None:
+        while not self._stop.is_set():
+            self._save_wanted.wait()
+            if self._stop.is_set():
+                return
+            time.sleep(self.settings.save_delay_s)
+            self._save_wanted.clear()
+            try:
+                self.save()
+            except Exception:  # keep serving from memory; the next start repairs from the DB
+                logger.exception("saving the index failed; it will be repaired at next start")
+
+    def save(self) -> None:
+        with self._rw.read():
+            self._save_locked()
+
+    def _save_locked(self) -> None:
+        with self._save_lock:
+            engine, version = self.engine, self.version
+            if engine is None or version == self._saved_version:
+                return
+            engine.save(self.settings.index_dir)
+            _write_json(
+                self.settings.state_file,
+                {"version": version, "database": self._db_fingerprint()},
+            )
+            self._saved_version = version
+
+
+def _repair(engine: Engine, scenarios: list[Scenario], companies: list[Company]) -> int:
+    """Bring a loaded engine to the database's content; returns the number of changes."""
+    have_c = {c.id: c for c in engine.companies}
+    want_c = {c.id for c in companies}
+    changed_c = [
+        c for c in companies if c.id not in have_c or have_c[c.id].to_dict() != c.to_dict()
+    ]
+    removed_c = [i for i in have_c if i not in want_c]
+    have_s = {s.id: s for s in engine.scenarios}
+    want_s = {s.id for s in scenarios}
+    changed_s = [s for s in scenarios if s.id not in have_s or have_s[s.id] != s]
+    removed_s = [i for i in have_s if i not in want_s]
+    if removed_c:
+        engine.remove_companies(removed_c)
+    if changed_c:
+        engine.add_companies(changed_c)
+    if removed_s:
+        engine.remove_scenarios(removed_s)
+    if changed_s:
+        engine.upsert_scenarios(changed_s)
+    return len(changed_c) + len(removed_c) + len(changed_s) + len(removed_s)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

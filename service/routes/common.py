@@ -1,0 +1,62 @@
+"""Helpers shared by routers: converting engine records to response models, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from matcher.constraints import Filters
+from matcher.types import Match
+
+from .. import store
+from ..index import IndexHolder
+from ..schemas import MatchPublic, SearchFilters
+
+
+def match_public(m: Match) -> MatchPublic:
+    return MatchPublic.model_validate(m.to_dict())
+
+
+def filters_of(f: SearchFilters) -> Filters:
+    if (
+        f.space_min_m2 is not None
+        and f.space_max_m2 is not None
+        and f.space_min_m2 > f.space_max_m2
+    ):
+        from ..errors import Invalid
+
+        raise Invalid("space_min_m2 is larger than space_max_m2", "space_min_m2")
+    return Filters(
+        industry_prefix=f.industry,
+        city=f.city,
+        min_capital_wan=f.min_capital_wan,
+        space_min_m2=f.space_min_m2,
+        space_max_m2=f.space_max_m2,
+        chain_position=f.chain_position,
+        certifications=tuple(f.certifications),
+    )
+
+
+def ranked(
+    holder: IndexHolder,
+    session: Session,
+    scenario_id: str,
+    top_k: int,
+    page: int,
+    filters: Filters,
+) -> list[Match]:
+    """One page of a scenario's ranking, with the recruiters' pins, exclusions and likes."""
+    row = store.get_scenario_row(session, scenario_id)
+    if row.status == "retired":
+        from ..errors import Conflict
+
+        raise Conflict(f"scenario {scenario_id} is retired, so it is no longer matched")
+    controls = store.controls_for(session, scenario_id)
+    with holder.reading() as engine:
+        matches = engine.match_scenario(scenario_id, page * top_k, filters, controls)
+    return list(matches[(page - 1) * top_k : page * top_k])
+
+
+def page_of(items: Sequence[object], page: int, size: int) -> list[object]:
+    return list(items[(page - 1) * size : page * size])

@@ -1,0 +1,274 @@
+"""Company profiles: submit, read, update, delete, suggestions, versions and bulk import."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from matcher.types import Company
+
+from .. import imports, store
+from ..auth import AdminOrOwner, AnyRole, Principal, Staff
+from ..deps import HolderDep, SessionDep, SettingsDep
+from ..errors import Forbidden, NotFound, ServiceError, TooLarge
+from ..index import Change
+from ..models import CompanyRow, CompanyVersionRow
+from ..schemas import (
+    CompaniesPublic,
+    CompanyCreate,
+    CompanyPublic,
+    CompanySaved,
+    CompanyUpdate,
+    CompanyVersionPublic,
+    CompanyVersionsPublic,
+    DuplicatePublic,
+    ImportReport,
+    ImportRowPublic,
+    MatchesPublic,
+)
+from .common import match_public
+
+router = APIRouter(prefix="/companies", tags=["companies"])
+SUGGESTIONS = 5
+
+
+def company_public(row: CompanyRow, version: CompanyVersionRow, contact: bool) -> CompanyPublic:
+    data = {**version.profile, "id": row.id}
+    data["contact"] = version.contact if contact else None
+    return CompanyPublic.model_validate(
+        {
+            **data,
+            "version": row.current_version,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+    )
+
+
+def _own(who: Principal, company_id: str) -> None:
+    if not who.may_see_company(company_id):
+        # 404, not 403: a company key must not learn which other firms exist
+        raise NotFound(f"no company {company_id!r}")
+
+
+def _suggest(holder: Any, company_id: str, top_k: int) -> list[Any]:
+    with holder.reading() as engine:
+        return [match_public(m) for m in engine.suggest(company_id, top_k)]
+
+
+@router.post("", response_model=CompanySaved, status_code=status.HTTP_201_CREATED)
+def create_company(
+    body: CompanyCreate, who: AnyRole, holder: HolderDep, response: Response
+) -> CompanySaved:
+    """Submit a profile; the response holds the stored profile and its scenario suggestions.
+
+    A credit code that is already registered updates that firm (a new version, 200) instead
+    of creating a second one; a near-identical name without a code is flagged.
+    """
+    if who.role == "company":
+        if body.id is not None and body.id != who.company_id:
+            raise Forbidden("a company key may only submit its own profile", "id")
+        cid = who.company_id
+    else:
+        cid = body.id
+    with holder.sessions() as s:
+        cid = cid or store.new_company_id(s)
+    company, contact = body.to_domain(cid)  # type: ignore[arg-type]
+    holder.prepare([company])
+
+    def write(s: Session) -> tuple[CompanySaved, Change]:
+        saved = store.save_company(
+            s,
+            company,
+            contact,
+            who.actor,
+            mode="create",
+            only_id=who.company_id if who.role == "company" else None,
+        )
+        stored = store.company_of(saved.row, saved.version)
+        out = CompanySaved(
+            company=company_public(saved.row, saved.version, contact=True),
+            created=saved.created,
+            updated_existing=saved.updated_existing,
+            possible_duplicates=[DuplicatePublic(id=d.id, name=d.name) for d in saved.duplicates]
+            if who.is_staff
+            else [],
+            suggestions=[],
+        )
+        return out, Change(companies=[stored]) if saved.changed else Change()
+
+    out = holder.write(write)
+    out.suggestions = _suggest(holder, out.company.id, SUGGESTIONS)
+    if not out.created:
+        response.status_code = status.HTTP_200_OK
+    return out
+
+
+@router.get("", response_model=CompaniesPublic)
+def list_companies(
+    _: Staff,
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=100, description="name contains")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> CompaniesPublic:
+    rows, total = store.list_companies(session, offset, limit, q)
+    return CompaniesPublic(data=[company_public(r, v, True) for r, v in rows], count=total)
+
+
+@router.get("/{company_id}", response_model=CompanyPublic)
+def get_company(company_id: str, who: AnyRole, session: SessionDep) -> CompanyPublic:
+    _own(who, company_id)
+    row, version = store.get_company(session, company_id)
+    return company_public(row, version, contact=True)
+
+
+@router.get("/{company_id}/versions", response_model=CompanyVersionsPublic)
+def company_versions(company_id: str, who: AnyRole, session: SessionDep) -> CompanyVersionsPublic:
+    """Every submitted version of the profile (contact data left out)."""
+    _own(who, company_id)
+    store.get_company(session, company_id)
+    rows = store.versions(session, company_id)
+    data = [
+        CompanyVersionPublic(
+            version=v.version, profile=v.profile, actor=v.actor, created_at=v.created_at
+        )
+        for v in rows
+    ]
+    return CompanyVersionsPublic(data=data, count=len(data))
+
+
+@router.get("/{company_id}/suggestions", response_model=MatchesPublic)
+def suggestions(
+    company_id: str,
+    who: AnyRole,
+    session: SessionDep,
+    holder: HolderDep,
+    top_k: Annotated[int, Query(ge=1, le=100)] = SUGGESTIONS,
+) -> MatchesPublic:
+    """The open scenarios that suit this firm, best first, with reasons."""
+    _own(who, company_id)
+    store.get_company(session, company_id)
+    found = _suggest(holder, company_id, top_k)
+    return MatchesPublic(data=found, count=len(found), page=1, top_k=top_k)
+
+
+@router.put("/{company_id}", response_model=CompanySaved)
+def update_company(
+    company_id: str,
+    body: CompanyUpdate,
+    who: AdminOrOwner,
+    holder: HolderDep,
+) -> CompanySaved:
+    """Replace the profile with a new version (earlier versions are kept)."""
+    _own(who, company_id)
+    company, contact = body.to_domain(company_id)
+    holder.prepare([company])
+
+    def write(s: Session) -> tuple[CompanySaved, Change]:
+        saved = store.save_company(s, company, contact, who.actor, mode="update")
+        out = CompanySaved(
+            company=company_public(saved.row, saved.version, contact=True),
+            created=False,
+            possible_duplicates=[DuplicatePublic(id=d.id, name=d.name) for d in saved.duplicates]
+            if who.is_staff
+            else [],
+            suggestions=[],
+        )
+        stored = store.company_of(saved.row, saved.version)
+        return out, Change(companies=[stored]) if saved.changed else Change()
+
+    out = holder.write(write)
+    out.suggestions = _suggest(holder, company_id, SUGGESTIONS)
+    return out
+
+
+@router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_company(
+    company_id: str,
+    who: AdminOrOwner,
+    holder: HolderDep,
+) -> Response:
+    """Erase the firm: every version, its feedback and contact data leave the database, the
+    index and future exports; the audit log keeps only that it happened, by whom, when."""
+    _own(who, company_id)
+
+    def write(s: Session) -> tuple[None, Change]:
+        store.delete_company(s, company_id, who.actor)
+        return None, Change(removed_companies=[company_id])
+
+    holder.write(write)
+    return Response(status_code=204)
+
+
+@router.post("/import", response_model=ImportReport)
+def import_companies(
+    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX")],
+    who: Staff,
+    holder: HolderDep,
+    settings: SettingsDep,
+) -> ImportReport:
+    """Bulk import with a per-row report; bad rows are rejected, valid rows are kept."""
+    data = file.file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise TooLarge(f"file: larger than {settings.max_upload_bytes} bytes", "file")
+    header, table = imports.read_table(data, file.filename or "", settings.max_import_rows)
+    report: list[ImportRowPublic] = []
+    valid: list[tuple[int, Company, dict[str, str] | None]] = []
+    seen: dict[str, int] = {}
+    with holder.sessions() as s:
+        for n, rec, problem in imports.records(header, table):
+            if problem:
+                report.append(ImportRowPublic(row=n, status="rejected", reason=problem))
+                continue
+            try:
+                body = CompanyCreate.model_validate(rec)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"]) or "row"
+                report.append(
+                    ImportRowPublic(row=n, status="rejected", reason=f"{loc}: {err['msg']}")
+                )
+                continue
+            key = body.credit_code or body.id or ""
+            if key and key in seen:
+                report.append(
+                    ImportRowPublic(
+                        row=n, status="rejected", reason=f"same firm as row {seen[key]}"
+                    )
+                )
+                continue
+            if key:
+                seen[key] = n
+            cid = body.id or store.new_company_id(s)
+            company, contact = body.to_domain(cid)
+            valid.append((n, company, contact))
+    holder.prepare([c for _, c, _ in valid])
+
+    def write(s: Session) -> tuple[list[ImportRowPublic], Change]:
+        rows: list[ImportRowPublic] = []
+        changed: list[Company] = []
+        for n, company, contact in valid:
+            try:
+                with s.begin_nested():
+                    saved = store.save_company(s, company, contact, who.actor, mode="upsert")
+            except ServiceError as exc:
+                rows.append(ImportRowPublic(row=n, status="rejected", reason=exc.message))
+                continue
+            state = "imported" if saved.created else ("updated" if saved.changed else "unchanged")
+            rows.append(ImportRowPublic(row=n, status=state, company_id=saved.row.id))
+            if saved.changed:
+                changed.append(store.company_of(saved.row, saved.version))
+        store.audit(s, who.actor, "import", "company", None, {"rows": len(valid)})
+        return rows, Change(companies=changed)
+
+    report += holder.write(write)
+    report.sort(key=lambda r: r.row)
+    counts = {
+        k: sum(1 for r in report if r.status == k)
+        for k in ("imported", "updated", "unchanged", "rejected")
+    }
+    return ImportReport(data=report, count=len(report), **counts)

@@ -1,0 +1,423 @@
+"""Request and response models (``XCreate``, ``XUpdate``, ``XPublic``, ``XsPublic(data, count)``).
+
+Validation here is the first line against bad input: sizes, types, empty or whitespace-only
+text, enumerations, GB/T codes and the credit-code check digit, each failure naming its field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from matcher.creditcode import credit_code_problem, normalise_credit_code
+from matcher.industry import industry_table
+from matcher.types import Company, Scenario
+
+ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+MAX_TEXT = 20_000
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ChainPosition = Literal["upstream", "midstream", "downstream", "service"]
+Stage = Literal["shortlisted", "contacted", "visited", "signed", "rejected"]
+Role = Literal["admin", "recruiter", "company"]
+
+
+def _known_code(code: str) -> str:
+    if not industry_table().is_known(code):
+        raise ValueError(f"{code!r} is not a GB/T 4754-2017 code (2-4 digits from the standard)")
+    return code
+
+
+IndustryCode = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{2,4}$"), AfterValidator(_known_code)
+]
+Amount = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Contact(Strict):
+    """A contact person: personal data, shown only to recruiters and the firm itself."""
+
+    name: Annotated[str, StringConstraints(max_length=100)] = ""
+    phone: Annotated[str, StringConstraints(max_length=50)] = ""
+    email: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class CompanyBase(Strict):
+    name: ShortText
+    description: LongText
+    credit_code: str | None = Field(
+        None, description="统一社会信用代码: 18 characters with a valid check digit"
+    )
+    products: list[Term] = Field(default_factory=list, max_length=100)
+    industry_codes: list[IndustryCode] = Field(default_factory=list, max_length=20)
+    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    founded: int | None = Field(None, ge=1800, le=2100)
+    registered_capital_wan: Amount | None = None
+    employees: int | None = Field(None, ge=0, le=10_000_000)
+    certifications: list[Term] = Field(default_factory=list, max_length=50)
+    listed: bool | None = None
+    intended_investment_yi: Amount | None = None
+    space_needed_m2: Amount | None = None
+    chain_position: ChainPosition | None = None
+    contact: Contact | None = None
+
+    @field_validator("credit_code", mode="before")
+    @classmethod
+    def _credit_code(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        if not isinstance(v, str):
+            raise ValueError("must be a string of 18 characters")
+        if not v.strip():
+            return None
+        code = normalise_credit_code(v)
+        problem = credit_code_problem(code)
+        if problem:
+            raise ValueError(problem)
+        return code
+
+    @field_validator("city", mode="after")
+    @classmethod
+    def _blank_city(cls, v: str | None) -> str | None:
+        return v or None
+
+    def to_domain(self, company_id: str) -> tuple[Company, dict[str, str] | None]:
+        """The engine's record (without contact) and the contact data, kept apart."""
+        data = self.model_dump(exclude={"contact"})
+        for k in ("products", "industry_codes", "certifications"):
+            data[k] = tuple(data[k])
+        contact = self.contact.model_dump() if self.contact else None
+        if contact is not None and not any(contact.values()):
+            contact = None
+        return Company(id=company_id, **data), contact
+
+
+class CompanyCreate(CompanyBase):
+    id: Id | None = Field(None, description="optional; generated when absent")
+
+
+class CompanyUpdate(CompanyBase):
+    pass
+
+
+class CompanyPublic(BaseModel):
+    id: str
+    name: str
+    description: str
+    credit_code: str | None = None
+    products: list[str] = []
+    industry_codes: list[str] = []
+    city: str | None = None
+    founded: int | None = None
+    registered_capital_wan: float | None = None
+    employees: int | None = None
+    certifications: list[str] = []
+    listed: bool | None = None
+    intended_investment_yi: float | None = None
+    space_needed_m2: float | None = None
+    chain_position: str | None = None
+    contact: dict[str, str] | None = None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CompaniesPublic(BaseModel):
+    data: list[CompanyPublic]
+    count: int
+
+
+class CompanyVersionPublic(BaseModel):
+    version: int
+    profile: dict[str, Any]
+    actor: str
+    created_at: dt.datetime
+
+
+class CompanyVersionsPublic(BaseModel):
+    data: list[CompanyVersionPublic]
+    count: int
+
+
+class DuplicatePublic(BaseModel):
+    id: str
+    name: str
+
+
+class IndustryPublic(BaseModel):
+    level: str
+    company_code: str | None = None
+    scenario_code: str | None = None
+    company_code_name: str | None = None
+    inferred: bool = False
+
+
+class ExplanationPublic(BaseModel):
+    matched_terms: list[str]
+    evidence: str | None
+    industry: IndustryPublic
+    why_not: list[str] = []
+    cross_lingual: bool = False
+    summary: str = ""
+
+
+class MatchPublic(BaseModel):
+    """The engine's ``Match``, unchanged."""
+
+    scenario_id: str
+    company_id: str
+    score: float
+    parts: dict[str, float]
+    contributions: dict[str, float]
+    explanation: ExplanationPublic
+    rank: int
+    penalty: float = 0.0
+    duplicates: list[str] = []
+    company_name: str = ""
+    scenario_title: str = ""
+    pinned: bool = False
+
+
+class MatchesPublic(BaseModel):
+    data: list[MatchPublic]
+    count: int
+    page: int = 1
+    top_k: int = 20
+
+
+class CompanySaved(BaseModel):
+    """A stored profile with its scenario suggestions, in one response."""
+
+    company: CompanyPublic
+    created: bool
+    updated_existing: bool = Field(
+        False, description="an existing firm with this credit code was updated (new version)"
+    )
+    possible_duplicates: list[DuplicatePublic] = []
+    suggestions: list[MatchPublic]
+
+
+class ScenarioFields(Strict):
+    title_zh: ShortText
+    description_zh: LongText
+    title_en: Annotated[str, StringConstraints(max_length=300)] = ""
+    description_en: Annotated[str, StringConstraints(max_length=MAX_TEXT)] = ""
+    keywords: list[Term] = Field(default_factory=list, max_length=100)
+    industry_codes: list[IndustryCode] = Field(default_factory=list, max_length=20)
+    chain_position: ChainPosition | None = None
+    value_yi: Amount | None = None
+    park: Annotated[str, StringConstraints(max_length=200)] | None = None
+    space_offered_m2: Amount | None = None
+    investment_min_yi: Amount | None = None
+    status: Literal["open", "in_talks", "closed"] = "open"
+    published: dt.date | None = None
+    preferred_certifications: list[Term] = Field(default_factory=list, max_length=50)
+
+
+class ScenarioCreate(ScenarioFields):
+    id: Id
+    parent_id: Id
+
+
+class ScenarioUpdate(ScenarioFields):
+    parent_id: Id
+
+
+def scenario_domain(sid: str, body: ScenarioFields, parent_id: str) -> Scenario:
+    data = body.model_dump(exclude={"id", "parent_id"})
+    for k in ("keywords", "industry_codes", "preferred_certifications"):
+        data[k] = tuple(data[k])
+    data["published"] = data["published"].isoformat() if data["published"] else None
+    return Scenario(id=sid, parent_id=parent_id, **data)
+
+
+class ScenarioPublic(BaseModel):
+    id: str
+    parent_id: str | None
+    title_zh: str
+    title_en: str = ""
+    description_zh: str = ""
+    description_en: str = ""
+    keywords: list[str] = []
+    industry_codes: list[str] = []
+    chain_position: str | None = None
+    value_yi: float | None = None
+    park: str | None = None
+    space_offered_m2: float | None = None
+    investment_min_yi: float | None = None
+    status: str
+    published: str | None = None
+    preferred_certifications: list[str] = []
+    version: int = 1
+
+
+class CompositePublic(BaseModel):
+    id: str
+    title_zh: str
+    title_en: str = ""
+    description_zh: str = ""
+    opportunities: list[ScenarioPublic]
+    count: int
+
+
+class ScenariosPublic(BaseModel):
+    """The catalogue as a tree: composites with their opportunities."""
+
+    data: list[CompositePublic]
+    count: int
+    opportunities: int
+
+
+class CatalogueUploaded(BaseModel):
+    composites: int
+    opportunities: int
+    created: list[str]
+    updated: list[str]
+    retired: list[str]
+
+
+class SearchFilters(Strict):
+    industry: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")] | None = None
+    city: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    min_capital_wan: Amount | None = None
+    space_min_m2: Amount | None = None
+    space_max_m2: Amount | None = None
+    chain_position: ChainPosition | None = None
+    certifications: list[Term] = Field(default_factory=list, max_length=20)
+
+
+class SearchCreate(Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    top_k: int = Field(20, ge=1, le=200)
+    filters: SearchFilters = Field(default_factory=SearchFilters)
+
+
+class FeedbackCreate(Strict):
+    scenario_id: Id
+    company_id: Id
+    stage: Stage
+    note: Note | None = None
+
+
+class FeedbackPublic(BaseModel):
+    id: int
+    scenario_id: str
+    company_id: str
+    stage: str
+    note: str | None
+    actor: str
+    created_at: dt.datetime
+
+
+class FeedbacksPublic(BaseModel):
+    data: list[FeedbackPublic]
+    count: int
+
+
+class ControlCreate(Strict):
+    company_id: Id
+    action: Literal["pin", "exclude", "like"]
+    reason: Note | None = None
+
+
+class ControlPublic(BaseModel):
+    scenario_id: str
+    company_id: str
+    action: str
+    reason: str | None
+    actor: str
+    created_at: dt.datetime
+
+
+class ControlsPublic(BaseModel):
+    data: list[ControlPublic]
+    count: int
+
+
+class ImportRowPublic(BaseModel):
+    row: int
+    status: Literal["imported", "updated", "unchanged", "rejected"]
+    company_id: str | None = None
+    reason: str | None = None
+
+
+class ImportReport(BaseModel):
+    data: list[ImportRowPublic]
+    count: int
+    imported: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class KeyCreate(Strict):
+    role: Role
+    company_id: Id | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class KeyPublic(BaseModel):
+    id: int
+    prefix: str
+    role: str
+    company_id: str | None
+    name: str | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="shown once; store it now")
+
+
+class KeysPublic(BaseModel):
+    data: list[KeyPublic]
+    count: int
+
+
+class AuditPublic(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str | None
+    detail: dict[str, Any] | None
+
+
+class AuditsPublic(BaseModel):
+    data: list[AuditPublic]
+    count: int
+
+
+class HealthPublic(BaseModel):
+    status: str
+    companies: int
+    scenarios: int
+    model: str
+    data_version: int
+    index_version: int
+
+
+def finite(x: float) -> float:
+    return x if math.isfinite(x) else 0.0

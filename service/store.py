@@ -1,0 +1,588 @@
+"""Reads and writes against the database; every function runs inside the caller's transaction.
+
+The store turns rows into the engine's records (:class:`~matcher.types.Scenario`,
+:class:`~matcher.types.Company`) and back, keeps company versions, de-duplicates by credit code
+and flags near-identical names, and writes the audit log (never profile text or contact data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from matcher.catalogue import Catalogue, company_from_dict, scenario_from_dict
+from matcher.constraints import Controls
+from matcher.dedupe import name_key
+from matcher.types import Company, Composite, Scenario
+
+from .errors import Conflict, Invalid, NotFound
+from .models import (
+    AuditRow,
+    CompanyRow,
+    CompanyVersionRow,
+    ControlRow,
+    FeedbackRow,
+    Meta,
+    ScenarioRow,
+    SnapshotEntryRow,
+    SnapshotRow,
+)
+
+DUPLICATE_NAME_RATIO = 0.92
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# ---------------------------------------------------------------- meta and audit
+def data_version(s: Session) -> int:
+    row = s.get(Meta, "data_version")
+    return int(row.value) if row else 0
+
+
+def bump_version(s: Session) -> int:
+    """Count an index-affecting write; the saved index records the version it reflects."""
+    row = s.get(Meta, "data_version", with_for_update=True)
+    if row is None:
+        row = Meta(key="data_version", value="0")
+        s.add(row)
+    row.value = str(int(row.value) + 1)
+    s.flush()
+    return int(row.value)
+
+
+def audit(
+    s: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    s.add(AuditRow(actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail))
+
+
+# ---------------------------------------------------------------- scenarios
+def scenario_of(row: ScenarioRow) -> Scenario:
+    data = dict(row.data)
+    data.update(id=row.id, parent_id=row.parent_id)
+    data["status"] = "closed" if row.status == "retired" else row.status
+    return scenario_from_dict(data)
+
+
+def composite_of(row: ScenarioRow) -> Composite:
+    d = row.data
+    return Composite(
+        id=row.id,
+        title_zh=d.get("title_zh", ""),
+        title_en=d.get("title_en", ""),
+        description_zh=d.get("description_zh", ""),
+    )
+
+
+def scenario_rows(s: Session, include_retired: bool = True) -> list[ScenarioRow]:
+    q = select(ScenarioRow).order_by(ScenarioRow.position, ScenarioRow.id)
+    if not include_retired:
+        q = q.where(ScenarioRow.status != "retired")
+    return list(s.scalars(q))
+
+
+def live_scenarios(s: Session) -> list[Scenario]:
+    """The opportunities the engine indexes: every one that is not retired."""
+    return [
+        scenario_of(r) for r in scenario_rows(s, include_retired=False) if r.kind == "opportunity"
+    ]
+
+
+def get_scenario_row(s: Session, sid: str, kind: str | None = "opportunity") -> ScenarioRow:
+    row = s.get(ScenarioRow, sid)
+    if row is None or (kind is not None and row.kind != kind):
+        raise NotFound(f"no scenario {sid!r}; GET /scenarios lists the catalogue")
+    return row
+
+
+def _next_position(s: Session) -> int:
+    return int(s.scalar(select(func.coalesce(func.max(ScenarioRow.position), 0))) or 0) + 1
+
+
+def put_composite(s: Session, c: Composite, actor: str, position: int | None = None) -> bool:
+    data = {"title_zh": c.title_zh, "title_en": c.title_en, "description_zh": c.description_zh}
+    row = s.get(ScenarioRow, c.id)
+    if row is not None and row.kind != "composite":
+        raise Conflict(f"{c.id!r} is an opportunity id; composite ids must differ", "id")
+    if row is None:
+        s.add(
+            ScenarioRow(
+                id=c.id,
+                kind="composite",
+                parent_id=None,
+                position=position if position is not None else _next_position(s),
+                status="open",
+                data=data,
+            )
+        )
+        audit(s, actor, "create", "composite", c.id)
+        return True
+    if row.data != data or row.status == "retired":
+        row.data, row.status, row.version = data, "open", row.version + 1
+        row.updated_at = utcnow()
+        if position is not None:
+            row.position = position
+        audit(s, actor, "update", "composite", c.id)
+    return False
+
+
+def put_scenario(
+    s: Session, sc: Scenario, actor: str, position: int | None = None, create_only: bool = False
+) -> tuple[bool, bool]:
+    """Create or update an opportunity; returns (created, changed)."""
+    parent = s.get(ScenarioRow, sc.parent_id) if sc.parent_id else None
+    if parent is None or parent.kind != "composite":
+        raise Invalid(f"parent_id {sc.parent_id!r} is not a composite scenario", "parent_id")
+    data = sc.to_dict()
+    for k in ("id", "parent_id", "status"):
+        data.pop(k, None)
+    row = s.get(ScenarioRow, sc.id)
+    if row is not None and row.kind != "opportunity":
+        raise Conflict(f"{sc.id!r} is a composite id; opportunity ids must differ", "id")
+    if row is None:
+        s.add(
+            ScenarioRow(
+                id=sc.id,
+                kind="opportunity",
+                parent_id=sc.parent_id,
+                position=position if position is not None else _next_position(s),
+                status=sc.status,
+                data=data,
+            )
+        )
+        audit(s, actor, "create", "scenario", sc.id)
+        return True, True
+    if create_only:
+        raise Conflict(f"scenario {sc.id!r} exists; update it with PUT /scenarios/{sc.id}", "id")
+    if row.data == data and row.status == sc.status and row.parent_id == sc.parent_id:
+        return False, False
+    row.data, row.status, row.parent_id = data, sc.status, sc.parent_id
+    row.version += 1
+    row.updated_at = utcnow()
+    if position is not None:
+        row.position = position
+    audit(s, actor, "update", "scenario", sc.id, {"status": sc.status, "version": row.version})
+    return False, True
+
+
+def retire_scenario(s: Session, sid: str, actor: str) -> bool:
+    row = s.get(ScenarioRow, sid)
+    if row is None:
+        raise NotFound(f"no scenario {sid!r}")
+    if row.status == "retired":
+        return False
+    row.status = "retired"
+    row.version += 1
+    row.updated_at = utcnow()
+    audit(s, actor, "retire", row.kind, sid)
+    if row.kind == "composite":
+        for child in s.scalars(select(ScenarioRow).where(ScenarioRow.parent_id == sid)):
+            retire_scenario(s, child.id, actor)
+    return True
+
+
+@dataclass
+class CatalogueChange:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+
+def replace_catalogue(s: Session, cat: Catalogue, actor: str) -> CatalogueChange:
+    """Make the stored catalogue equal to ``cat``; scenarios it lacks are retired, not deleted
+    (feedback and snapshots refer to them)."""
+    change = CatalogueChange()
+    pos = 0
+    for c in cat.composites:
+        pos += 1
+        if put_composite(s, c, actor, position=pos):
+            change.created.append(c.id)
+    for o in cat.opportunities:
+        pos += 1
+        created, changed = put_scenario(s, o, actor, position=pos)
+        if created:
+            change.created.append(o.id)
+        elif changed:
+            change.updated.append(o.id)
+    keep = {c.id for c in cat.composites} | {o.id for o in cat.opportunities}
+    for row in scenario_rows(s, include_retired=False):
+        if row.id not in keep and row.kind == "opportunity":
+            retire_scenario(s, row.id, actor)
+            change.retired.append(row.id)
+    for row in scenario_rows(s, include_retired=False):
+        if row.id not in keep and row.kind == "composite":
+            retire_scenario(s, row.id, actor)
+    return change
+
+
+# ---------------------------------------------------------------- companies
+def company_of(row: CompanyRow, version: CompanyVersionRow, with_contact: bool = False) -> Company:
+    data = dict(version.profile)
+    data["id"] = row.id
+    data["contact"] = version.contact if with_contact else None
+    return company_from_dict(data)
+
+
+def current_version(s: Session, row: CompanyRow) -> CompanyVersionRow:
+    v = s.scalars(
+        select(CompanyVersionRow).where(
+            CompanyVersionRow.company_id == row.id, CompanyVersionRow.version == row.current_version
+        )
+    ).one()
+    return v
+
+
+def get_company(s: Session, cid: str) -> tuple[CompanyRow, CompanyVersionRow]:
+    row = s.get(CompanyRow, cid)
+    if row is None:
+        raise NotFound(f"no company {cid!r}")
+    return row, current_version(s, row)
+
+
+def all_companies(s: Session) -> list[Company]:
+    """Every firm's current profile, without contact data (what the index holds)."""
+    q = (
+        select(CompanyRow, CompanyVersionRow)
+        .join(
+            CompanyVersionRow,
+            (CompanyVersionRow.company_id == CompanyRow.id)
+            & (CompanyVersionRow.version == CompanyRow.current_version),
+        )
+        .order_by(CompanyRow.id)
+    )
+    return [company_of(r, v) for r, v in s.execute(q).all()]
+
+
+def list_companies(
+    s: Session, offset: int, limit: int, q: str | None = None
+) -> tuple[list[tuple[CompanyRow, CompanyVersionRow]], int]:
+    base = select(CompanyRow)
+    if q:
+        base = base.where(CompanyRow.name.contains(q, autoescape=True))
+    total = int(s.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    stmt = (
+        select(CompanyRow, CompanyVersionRow)
+        .join(
+            CompanyVersionRow,
+            (CompanyVersionRow.company_id == CompanyRow.id)
+            & (CompanyVersionRow.version == CompanyRow.current_version),
+        )
+        .order_by(CompanyRow.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    if q:
+        stmt = stmt.where(CompanyRow.name.contains(q, autoescape=True))
+    return [(r, v) for r, v in s.execute(stmt).all()], total
+
+
+def new_company_id(s: Session) -> str:
+    while True:
+        cid = "co_" + secrets.token_hex(5)
+        if s.get(CompanyRow, cid) is None:
+            return cid
+
+
+def possible_duplicates(s: Session, name: str, exclude: str | None) -> list[CompanyRow]:
+    """Firms whose name differs only in form (legal suffix, 省/市, punctuation) or barely."""
+    key = name_key(name)
+    if not key:
+        return []
+    q = select(CompanyRow).where(CompanyRow.name_key.startswith(key[:2], autoescape=True))
+    out = []
+    for row in s.scalars(q.limit(500)):
+        if row.id == exclude:
+            continue
+        if row.name_key == key or (
+            SequenceMatcher(None, row.name_key, key).ratio() >= DUPLICATE_NAME_RATIO
+        ):
+            out.append(row)
+    return out[:10]
+
+
+@dataclass
+class Saved:
+    row: CompanyRow
+    version: CompanyVersionRow
+    created: bool
+    changed: bool
+    updated_existing: bool = False
+    duplicates: list[CompanyRow] = field(default_factory=list)
+
+
+def _profile(company: Company) -> dict[str, Any]:
+    data = company.to_dict()
+    data.pop("id", None)
+    data.pop("contact", None)
+    return data
+
+
+def save_company(
+    s: Session,
+    company: Company,
+    contact: dict[str, str] | None,
+    actor: str,
+    *,
+    mode: str,
+    only_id: str | None = None,
+) -> Saved:
+    """Store a profile as a new firm or a new version of an existing one.
+
+    ``mode``: ``create`` (POST: an existing credit code updates that firm; an existing id is a
+    conflict), ``update`` (PUT: the id must exist) or ``upsert`` (bulk import: by credit code,
+    then by id). ``only_id``: the caller (a company key) may write only this firm.
+    """
+    by_code = (
+        s.scalars(select(CompanyRow).where(CompanyRow.credit_code == company.credit_code)).first()
+        if company.credit_code
+        else None
+    )
+    by_id = s.get(CompanyRow, company.id)
+    target: CompanyRow | None
+    updated_existing = False
+    if mode == "update":
+        if by_id is None:
+            raise NotFound(f"no company {company.id!r}")
+        if by_code is not None and by_code.id != by_id.id:
+            raise Conflict(
+                f"credit code {company.credit_code} belongs to company {by_code.id}",
+                "credit_code",
+            )
+        target = by_id
+    elif by_code is not None:
+        target, updated_existing = by_code, by_code.id != company.id or mode == "create"
+    elif by_id is not None:
+        if mode == "create":
+            raise Conflict(
+                f"company {company.id!r} exists; update it with PUT /companies/{company.id}", "id"
+            )
+        target = by_id
+    else:
+        target = None
+
+    if only_id is not None and target is not None and target.id != only_id:
+        raise Conflict(
+            "this credit code belongs to another registered firm; ask the zone to merge them",
+            "credit_code",
+        )
+    profile = _profile(company)
+    if target is None:
+        dups = possible_duplicates(s, company.name, exclude=None)
+        row = CompanyRow(
+            id=company.id,
+            name=company.name,
+            credit_code=company.credit_code,
+            name_key=name_key(company.name),
+            current_version=1,
+        )
+        s.add(row)
+        s.flush()
+        version = CompanyVersionRow(
+            company_id=row.id, version=1, profile=profile, contact=contact, actor=actor
+        )
+        s.add(version)
+        s.flush()
+        audit(s, actor, "create", "company", row.id, {"version": 1})
+        return Saved(row, version, created=True, changed=True, duplicates=dups)
+
+    current = current_version(s, target)
+    profile_here = dict(profile)
+    if current.profile == profile_here and (current.contact or None) == (contact or None):
+        return Saved(target, current, created=False, changed=False, updated_existing=True)
+    n = target.current_version + 1
+    version = CompanyVersionRow(
+        company_id=target.id, version=n, profile=profile_here, contact=contact, actor=actor
+    )
+    s.add(version)
+    target.current_version = n
+    target.name = company.name
+    target.name_key = name_key(company.name)
+    target.credit_code = company.credit_code or target.credit_code
+    target.updated_at = utcnow()
+    s.flush()
+    audit(s, actor, "update", "company", target.id, {"version": n})
+    dups = [] if target.credit_code else possible_duplicates(s, company.name, exclude=target.id)
+    return Saved(
+        target,
+        version,
+        created=False,
+        changed=True,
+        updated_existing=updated_existing,
+        duplicates=dups,
+    )
+
+
+def delete_company(s: Session, cid: str, actor: str) -> None:
+    """Remove the firm, its versions, feedback, controls and snapshot entries; keep only the
+    fact of the deletion (and of earlier changes) in the audit log, without details."""
+    row = s.get(CompanyRow, cid)
+    if row is None:
+        raise NotFound(f"no company {cid!r}")
+    for table in (FeedbackRow, ControlRow, SnapshotEntryRow, CompanyVersionRow):
+        s.execute(delete(table).where(table.company_id == cid))
+    s.delete(row)
+    s.execute(
+        update(AuditRow)
+        .where(AuditRow.entity == "company", AuditRow.entity_id == cid)
+        .values(detail=None)
+    )
+    audit(s, actor, "delete", "company", cid)
+
+
+def versions(s: Session, cid: str) -> list[CompanyVersionRow]:
+    return list(
+        s.scalars(
+            select(CompanyVersionRow)
+            .where(CompanyVersionRow.company_id == cid)
+            .order_by(CompanyVersionRow.version)
+        )
+    )
+
+
+# ---------------------------------------------------------------- feedback and controls
+def add_feedback(
+    s: Session, scenario_id: str, company_id: str, stage: str, note: str | None, actor: str
+) -> FeedbackRow:
+    get_scenario_row(s, scenario_id)
+    if s.get(CompanyRow, company_id) is None:
+        raise NotFound(f"no company {company_id!r}", "company_id")
+    row = FeedbackRow(
+        scenario_id=scenario_id, company_id=company_id, stage=stage, note=note or None, actor=actor
+    )
+    s.add(row)
+    s.flush()
+    audit(s, actor, "feedback", "company", company_id, {"scenario": scenario_id, "stage": stage})
+    return row
+
+
+def feedback_history(
+    s: Session, scenario_id: str | None, company_id: str | None, offset: int, limit: int
+) -> tuple[list[FeedbackRow], int]:
+    q = select(FeedbackRow)
+    if scenario_id:
+        q = q.where(FeedbackRow.scenario_id == scenario_id)
+    if company_id:
+        q = q.where(FeedbackRow.company_id == company_id)
+    total = int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
+    rows = s.scalars(q.order_by(FeedbackRow.id).offset(offset).limit(limit))
+    return list(rows), total
+
+
+_EXCLUSIVE = {"pin": "exclude", "exclude": "pin"}
+
+
+def set_control(
+    s: Session, scenario_id: str, company_id: str, action: str, reason: str | None, actor: str
+) -> ControlRow:
+    get_scenario_row(s, scenario_id)
+    if s.get(CompanyRow, company_id) is None:
+        raise NotFound(f"no company {company_id!r}", "company_id")
+    if action == "exclude" and not (reason or "").strip():
+        raise Invalid("an exclusion needs a reason (why this firm does not fit)", "reason")
+    other = _EXCLUSIVE.get(action)
+    if other:
+        s.execute(
+            delete(ControlRow).where(
+                ControlRow.scenario_id == scenario_id,
+                ControlRow.company_id == company_id,
+                ControlRow.action == other,
+            )
+        )
+    row = s.get(ControlRow, (scenario_id, company_id, action))
+    if row is None:
+        row = ControlRow(
+            scenario_id=scenario_id,
+            company_id=company_id,
+            action=action,
+            reason=reason,
+            actor=actor,
+        )
+        s.add(row)
+    else:
+        row.reason, row.actor, row.created_at = reason, actor, utcnow()
+    s.flush()
+    audit(s, actor, action, "company", company_id, {"scenario": scenario_id})
+    return row
+
+
+def remove_control(s: Session, scenario_id: str, company_id: str, action: str, actor: str) -> None:
+    row = s.get(ControlRow, (scenario_id, company_id, action))
+    if row is None:
+        raise NotFound(f"no {action} for company {company_id!r} on scenario {scenario_id!r}")
+    s.delete(row)
+    audit(s, actor, "un" + action, "company", company_id, {"scenario": scenario_id})
+
+
+def control_rows(s: Session, scenario_id: str) -> list[ControlRow]:
+    return list(
+        s.scalars(
+            select(ControlRow)
+            .where(ControlRow.scenario_id == scenario_id)
+            .order_by(ControlRow.created_at, ControlRow.company_id)
+        )
+    )
+
+
+def controls_for(s: Session, scenario_id: str) -> Controls:
+    rows = control_rows(s, scenario_id)
+
+    def of(action: str) -> tuple[str, ...]:
+        return tuple(r.company_id for r in rows if r.action == action)
+
+    return Controls(pinned=of("pin"), excluded=of("exclude"), like=of("like"))
+
+
+# ---------------------------------------------------------------- snapshots
+def record_snapshot(
+    s: Session, source: str, actor: str, params: dict[str, Any], matches: Sequence[Any]
+) -> int:
+    snap = SnapshotRow(source=source, actor=actor, params=params)
+    s.add(snap)
+    s.flush()
+    for m in matches:
+        s.add(
+            SnapshotEntryRow(
+                snapshot_id=snap.id,
+                scenario_id=m.scenario_id,
+                rank=m.rank,
+                company_id=m.company_id,
+                score=float(m.score),
+                parts=dict(m.parts),
+            )
+        )
+    return snap.id
+
+
+# ---------------------------------------------------------------- seeding
+def is_empty(s: Session) -> bool:
+    return s.scalar(select(func.count()).select_from(ScenarioRow)) == 0 and (
+        s.scalar(select(func.count()).select_from(CompanyRow)) == 0
+    )
+
+
+def seed(
+    s: Session, catalogue: Catalogue | None, companies: Iterable[Company], actor: str = "seed"
+) -> tuple[int, int]:
+    n_s = 0
+    if catalogue is not None:
+        n_s = len(replace_catalogue(s, catalogue, actor).created)
+    n_c = 0
+    for c in companies:
+        contact = dict(c.contact) if c.contact else None
+        save_company(s, c, contact, actor, mode="upsert")
+        n_c += 1
+    return n_s, n_c
