@@ -103,7 +103,7 @@ class CompanyBase(Strict):
 
     def to_domain(self, company_id: str) -> tuple[Company, dict[str, str] | None]:
         """The engine's record (without contact) and the contact data, kept apart."""
-        data = self.model_dump(exclude={"contact"})
+        data = self.model_dump(exclude={"contact", "id"})
         for k in ("products", "industry_codes", "certifications"):
             data[k] = tuple(data[k])
         contact = self.contact.model_dump() if self.contact else None

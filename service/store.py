@@ -188,7 +188,7 @@ def retire_scenario(s: Session, sid: str, actor: str) -> bool:
     row.status = "retired"
     row.version += 1
     row.updated_at = utcnow()
-    audit(s, actor, "retire", row.kind, sid)
+    audit(s, actor, "retire", "composite" if row.kind == "composite" else "scenario", sid)
     if row.kind == "composite":
         for child in s.scalars(select(ScenarioRow).where(ScenarioRow.parent_id == sid)):
             retire_scenario(s, child.id, actor)

@@ -13,7 +13,7 @@ from matcher.types import Company
 from .. import imports, store
 from ..auth import AdminOrOwner, AnyRole, Principal, Staff
 from ..deps import HolderDep, SessionDep, SettingsDep
-from ..errors import Forbidden, NotFound, ServiceError, TooLarge
+from ..errors import Forbidden, ServiceError, TooLarge
 from ..index import Change
 from ..models import CompanyRow, CompanyVersionRow
 from ..schemas import (
@@ -50,8 +50,8 @@ def company_public(row: CompanyRow, version: CompanyVersionRow, contact: bool) -
 
 def _own(who: Principal, company_id: str) -> None:
     if not who.may_see_company(company_id):
-        # 404, not 403: a company key must not learn which other firms exist
-        raise NotFound(f"no company {company_id!r}")
+        # checked before any lookup, so the answer is the same whether the firm exists or not
+        raise Forbidden("a company key may only read and write its own profile")
 
 
 def _suggest(holder: Any, company_id: str, top_k: int) -> list[Any]:
