@@ -314,6 +314,12 @@ def possible_duplicates(s: Session, name: str, exclude: str | None) -> list[Comp
     return out[:10]
 
 
+def same_name(s: Session, name: str) -> str | None:
+    """The id of the only firm whose name equals ``name`` up to legal form and punctuation."""
+    rows = list(s.scalars(select(CompanyRow.id).where(CompanyRow.name_key == name_key(name))))
+    return rows[0] if len(rows) == 1 else None
+
+
 @dataclass
 class Saved:
     row: CompanyRow

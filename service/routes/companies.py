@@ -243,7 +243,10 @@ def import_companies(
                 continue
             if key:
                 seen[key] = n
-            cid = body.id or store.new_company_id(s)
+            # A row without id or code updates the one firm with the same name, if there is
+            # exactly one, so importing a file twice does not register its firms twice.
+            cid = body.id or (None if body.credit_code else store.same_name(s, body.name))
+            cid = cid or store.new_company_id(s)
             company, contact = body.to_domain(cid)
             valid.append((n, company, contact))
     holder.prepare([c for _, c, _ in valid])
