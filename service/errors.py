@@ -7,6 +7,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy.exc import DataError as DbDataError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from matcher.errors import (
@@ -128,3 +130,21 @@ def install(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(IntegrityError, integrity_error)
+
+    async def value_error(_request: Request, exc: Exception) -> JSONResponse:
+        logger.info("value refused by the database: %s", exc.__class__.__name__)
+        return JSONResponse(
+            _body("a value cannot be stored: invalid characters or out of range"), 422
+        )
+
+    app.add_exception_handler(DbDataError, value_error)
+
+    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail
+        if exc.status_code == 400 and isinstance(detail, str) and "parsing the body" in detail:
+            detail = "the body could not be read: send UTF-8 JSON (or a multipart upload)"
+        body = {"detail": detail if isinstance(detail, dict) else {"message": str(detail)}}
+        return JSONResponse(body, exc.status_code, headers=getattr(exc, "headers", None))
+
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -7,12 +7,13 @@ text, enumerations, GB/T codes and the credit-code check digit, each failure nam
 from __future__ import annotations
 
 import datetime as dt
-import math
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -25,14 +26,38 @@ from matcher.types import Company, Scenario
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 MAX_TEXT = 20_000
+_KEEP_CONTROLS = {"\n", "\t"}
 
+
+def clean(value: Any) -> Any:
+    """Drop control characters (NUL breaks PostgreSQL) and trim invisible edges."""
+    if not isinstance(value, str):
+        return value
+    text = "".join(
+        ch for ch in value if ch in _KEEP_CONTROLS or unicodedata.category(ch) != "Cc"
+    )
+    return text.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
+
+
+def visible(value: str) -> str:
+    if not any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value):
+        raise ValueError("is empty or only whitespace / invisible characters")
+    return value
+
+
+Clean = BeforeValidator(clean)
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+ShortText = Annotated[
+    str, Clean, StringConstraints(max_length=300), AfterValidator(visible)
 ]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[
+    str, Clean, StringConstraints(max_length=MAX_TEXT), AfterValidator(visible)
+]
+Note = Annotated[str, Clean, StringConstraints(max_length=2000)]
+Term = Annotated[
+    str, Clean, StringConstraints(max_length=200), AfterValidator(visible)
+]
+Plain = Annotated[str, Clean]
 ChainPosition = Literal["upstream", "midstream", "downstream", "service"]
 Stage = Literal["shortlisted", "contacted", "visited", "signed", "rejected"]
 Role = Literal["admin", "recruiter", "company"]
@@ -57,9 +82,9 @@ class Strict(BaseModel):
 class Contact(Strict):
     """A contact person: personal data, shown only to recruiters and the firm itself."""
 
-    name: Annotated[str, StringConstraints(max_length=100)] = ""
-    phone: Annotated[str, StringConstraints(max_length=50)] = ""
-    email: Annotated[str, StringConstraints(max_length=200)] = ""
+    name: Annotated[str, Clean, StringConstraints(max_length=100)] = ""
+    phone: Annotated[str, Clean, StringConstraints(max_length=50)] = ""
+    email: Annotated[str, Clean, StringConstraints(max_length=200)] = ""
 
 
 class CompanyBase(Strict):
@@ -70,7 +95,7 @@ class CompanyBase(Strict):
     )
     products: list[Term] = Field(default_factory=list, max_length=100)
     industry_codes: list[IndustryCode] = Field(default_factory=list, max_length=20)
-    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    city: Annotated[str, Clean, StringConstraints(max_length=100)] | None = None
     founded: int | None = Field(None, ge=1800, le=2100)
     registered_capital_wan: Amount | None = None
     employees: int | None = Field(None, ge=0, le=10_000_000)
@@ -220,13 +245,13 @@ class CompanySaved(BaseModel):
 class ScenarioFields(Strict):
     title_zh: ShortText
     description_zh: LongText
-    title_en: Annotated[str, StringConstraints(max_length=300)] = ""
-    description_en: Annotated[str, StringConstraints(max_length=MAX_TEXT)] = ""
+    title_en: Annotated[str, Clean, StringConstraints(max_length=300)] = ""
+    description_en: Annotated[str, Clean, StringConstraints(max_length=MAX_TEXT)] = ""
     keywords: list[Term] = Field(default_factory=list, max_length=100)
     industry_codes: list[IndustryCode] = Field(default_factory=list, max_length=20)
     chain_position: ChainPosition | None = None
     value_yi: Amount | None = None
-    park: Annotated[str, StringConstraints(max_length=200)] | None = None
+    park: Annotated[str, Clean, StringConstraints(max_length=200)] | None = None
     space_offered_m2: Amount | None = None
     investment_min_yi: Amount | None = None
     status: Literal["open", "in_talks", "closed"] = "open"
@@ -298,7 +323,7 @@ class CatalogueUploaded(BaseModel):
 
 class SearchFilters(Strict):
     industry: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")] | None = None
-    city: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    city: Annotated[str, Clean, StringConstraints(min_length=1, max_length=100)] | None = None
     min_capital_wan: Amount | None = None
     space_min_m2: Amount | None = None
     space_max_m2: Amount | None = None
@@ -307,7 +332,9 @@ class SearchFilters(Strict):
 
 
 class SearchCreate(Strict):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    text: Annotated[
+        str, Clean, StringConstraints(max_length=5000), AfterValidator(visible)
+    ]
     top_k: int = Field(20, ge=1, le=200)
     filters: SearchFilters = Field(default_factory=SearchFilters)
 
@@ -373,7 +400,7 @@ class ImportReport(BaseModel):
 class KeyCreate(Strict):
     role: Role
     company_id: Id | None = None
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    name: Annotated[str, Clean, StringConstraints(max_length=200)] | None = None
 
 
 class KeyPublic(BaseModel):
@@ -418,6 +445,3 @@ class HealthPublic(BaseModel):
     data_version: int
     index_version: int
 
-
-def finite(x: float) -> float:
-    return x if math.isfinite(x) else 0.0
