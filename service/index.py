@@ -224,7 +224,8 @@ class IndexHolder:
             self._save_wanted.wait()
             if self._stop.is_set():
                 return
-            time.sleep(self.settings.save_delay_s)
+            if self._stop.wait(self.settings.save_delay_s):
+                return  # stop() saves
             self._save_wanted.clear()
             try:
                 self.save()
