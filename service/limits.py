@@ -61,7 +61,7 @@ class _BodyTooLarge(HTTPException):
     """Raised from ``receive``; FastAPI re-raises HTTP exceptions met while reading a body."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, {"message": f"request body too large: the limit is {limit} bytes"})
+        super().__init__(413, f"request body too large: the limit is {limit} bytes")
 
 
 async def _too_large(send: Any, limit: int) -> None:

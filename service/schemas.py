@@ -33,9 +33,7 @@ def clean(value: Any) -> Any:
     """Drop control characters (NUL breaks PostgreSQL) and trim invisible edges."""
     if not isinstance(value, str):
         return value
-    text = "".join(
-        ch for ch in value if ch in _KEEP_CONTROLS or unicodedata.category(ch) != "Cc"
-    )
+    text = "".join(ch for ch in value if ch in _KEEP_CONTROLS or unicodedata.category(ch) != "Cc")
     return text.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
 
 
@@ -47,16 +45,10 @@ def visible(value: str) -> str:
 
 Clean = BeforeValidator(clean)
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-ShortText = Annotated[
-    str, Clean, StringConstraints(max_length=300), AfterValidator(visible)
-]
-LongText = Annotated[
-    str, Clean, StringConstraints(max_length=MAX_TEXT), AfterValidator(visible)
-]
+ShortText = Annotated[str, Clean, StringConstraints(max_length=300), AfterValidator(visible)]
+LongText = Annotated[str, Clean, StringConstraints(max_length=MAX_TEXT), AfterValidator(visible)]
 Note = Annotated[str, Clean, StringConstraints(max_length=2000)]
-Term = Annotated[
-    str, Clean, StringConstraints(max_length=200), AfterValidator(visible)
-]
+Term = Annotated[str, Clean, StringConstraints(max_length=200), AfterValidator(visible)]
 Plain = Annotated[str, Clean]
 ChainPosition = Literal["upstream", "midstream", "downstream", "service"]
 Stage = Literal["shortlisted", "contacted", "visited", "signed", "rejected"]
@@ -332,9 +324,7 @@ class SearchFilters(Strict):
 
 
 class SearchCreate(Strict):
-    text: Annotated[
-        str, Clean, StringConstraints(max_length=5000), AfterValidator(visible)
-    ]
+    text: Annotated[str, Clean, StringConstraints(max_length=5000), AfterValidator(visible)]
     top_k: int = Field(20, ge=1, le=200)
     filters: SearchFilters = Field(default_factory=SearchFilters)
 
@@ -444,4 +434,3 @@ class HealthPublic(BaseModel):
     model: str
     data_version: int
     index_version: int
-

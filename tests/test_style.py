@@ -18,7 +18,7 @@ def _tool(name: str) -> list[str]:
 
 def test_ruff_clean():
     res = subprocess.run(
-        [*_tool("ruff"), "check", "matcher", "tests", "bench", "data"],
+        [*_tool("ruff"), "check", "matcher", "service", "tests", "bench", "data"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -27,9 +27,9 @@ def test_ruff_clean():
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def test_mypy_clean_on_matcher():
+def test_mypy_clean_on_matcher_and_service():
     res = subprocess.run(
-        [*_tool("mypy"), "matcher"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [*_tool("mypy"), "matcher", "service"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr
 

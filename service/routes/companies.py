@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from pydantic import ValidationError
@@ -261,7 +261,9 @@ def import_companies(
             except ServiceError as exc:
                 rows.append(ImportRowPublic(row=n, status="rejected", reason=exc.message))
                 continue
-            state = "imported" if saved.created else ("updated" if saved.changed else "unchanged")
+            state: Literal["imported", "updated", "unchanged"] = (
+                "imported" if saved.created else ("updated" if saved.changed else "unchanged")
+            )
             rows.append(ImportRowPublic(row=n, status=state, company_id=saved.row.id))
             if saved.changed:
                 changed.append(store.company_of(saved.row, saved.version))

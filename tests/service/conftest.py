@@ -36,7 +36,9 @@ class Keys:
 def _pg_database(tag: str) -> Iterator[str]:
     url = os.environ.get(PG_ENV)
     if not url:
-        pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests skipped: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -52,9 +54,7 @@ def _pg_database(tag: str) -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-                ),
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
                 {"n": name},
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -62,7 +62,9 @@ def _pg_database(tag: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'matcher.db'}"
     else:

@@ -71,7 +71,12 @@ def test_oversized_body_is_refused_before_parsing(client, keys):
 
 def test_unknown_ids_are_404_with_a_message(client, keys):
     h = keys.header("admin")
-    for url in ("/companies/NOPE", "/companies/NOPE/suggestions", "/scenarios/NOPE", "/scenarios/NOPE/controls"):
+    for url in (
+        "/companies/NOPE",
+        "/companies/NOPE/suggestions",
+        "/scenarios/NOPE",
+        "/scenarios/NOPE/controls",
+    ):
         r = client.get(url, headers=h)
         assert r.status_code == 404 and "NOPE" in r.json()["detail"]["message"]
     assert client.delete("/keys/999999", headers=h).status_code == 404
@@ -89,4 +94,7 @@ def test_revoked_key_is_refused(client, keys):
     listed = client.get("/keys", headers=h).text
     assert made["key"] not in listed  # keys are stored hashed and never shown again
     assert client.post("/keys", json={"role": "company"}, headers=h).status_code == 422
-    assert client.post("/keys", json={"role": "recruiter", "company_id": "T01"}, headers=h).status_code == 422
+    assert (
+        client.post("/keys", json={"role": "recruiter", "company_id": "T01"}, headers=h).status_code
+        == 422
+    )

@@ -27,38 +27,71 @@ PROFILE = {
 
 
 def test_submit_returns_profile_and_suggestions_and_is_searchable(client, keys):
-    body = ok(client.post("/companies", json={**PROFILE, "id": "K01"}, headers=keys.header("recruiter")), 201)
+    body = ok(
+        client.post("/companies", json={**PROFILE, "id": "K01"}, headers=keys.header("recruiter")),
+        201,
+    )
     assert body["created"] and body["company"]["id"] == "K01" and body["company"]["version"] == 1
     assert body["suggestions"] and body["suggestions"][0]["scenario_id"] == "S1"
     assert body["suggestions"][0]["explanation"]["summary"]
     assert all(s["scenario_id"] != "S3" for s in body["suggestions"])  # closed: not suggested
-    hits = ok(client.post("/search", json={"text": "光储充一体化 充电桩运营"}, headers=keys.header("recruiter")))
+    hits = ok(
+        client.post(
+            "/search", json={"text": "光储充一体化 充电桩运营"}, headers=keys.header("recruiter")
+        )
+    )
     assert "K01" in [m["company_id"] for m in hits["data"][:3]]
     again = ok(client.get("/companies/K01/suggestions", headers=keys.header("admin")))
-    assert [m["scenario_id"] for m in again["data"]] == [m["scenario_id"] for m in body["suggestions"]]
+    assert [m["scenario_id"] for m in again["data"]] == [
+        m["scenario_id"] for m in body["suggestions"]
+    ]
 
 
 def test_english_profile_matches_chinese_scenario(client, keys):
-    body = ok(client.post("/companies", json={
-        "id": "K02", "name": "Nordic Isotope Labs",
-        "description": "We operate cyclotrons and produce fluorine-18 and gallium-68 radiopharmaceuticals "
-                       "for PET imaging, with a regional radiopharmacy distribution network.",
-    }, headers=keys.header("admin")), 201)
+    body = ok(
+        client.post(
+            "/companies",
+            json={
+                "id": "K02",
+                "name": "Nordic Isotope Labs",
+                "description": "We operate cyclotrons and produce fluorine-18 and gallium-68 radiopharmaceuticals "
+                "for PET imaging, with a regional radiopharmacy distribution network.",
+            },
+            headers=keys.header("admin"),
+        ),
+        201,
+    )
     # S3 (isotopes) is closed, so the firm is matched against the open ones only; search finds it
-    hits = ok(client.post("/search", json={"text": "医用同位素 放射性药物 回旋加速器"}, headers=keys.header("recruiter")))
+    hits = ok(
+        client.post(
+            "/search",
+            json={"text": "医用同位素 放射性药物 回旋加速器"},
+            headers=keys.header("recruiter"),
+        )
+    )
     assert "K02" in [m["company_id"] for m in hits["data"][:3]]
     assert body["suggestions"]
 
 
 def test_company_key_submits_and_edits_only_its_own_profile(client, keys):
     h = keys.header("other_company")
-    r = client.post("/companies", json={**PROFILE, "name": "新一科技有限公司", "id": "K99"}, headers=h)
+    r = client.post(
+        "/companies", json={**PROFILE, "name": "新一科技有限公司", "id": "K99"}, headers=h
+    )
     assert r.status_code == 403
-    body = ok(client.post("/companies", json={**PROFILE, "name": "新一科技有限公司"}, headers=h), 201)
+    body = ok(
+        client.post("/companies", json={**PROFILE, "name": "新一科技有限公司"}, headers=h), 201
+    )
     assert body["company"]["id"] == "NEW1"
     assert body["company"]["contact"]["phone"] == "13800000000"  # its own contact data
     assert body["possible_duplicates"] == []  # other firms' names are not shown to a company
-    upd = ok(client.put("/companies/NEW1", json={**PROFILE, "name": "新一科技有限公司", "city": "泉州"}, headers=h))
+    upd = ok(
+        client.put(
+            "/companies/NEW1",
+            json={**PROFILE, "name": "新一科技有限公司", "city": "泉州"},
+            headers=h,
+        )
+    )
     assert upd["company"]["version"] == 2 and upd["company"]["city"] == "泉州"
     versions = ok(client.get("/companies/NEW1/versions", headers=h))
     assert [v["version"] for v in versions["data"]] == [1, 2]
@@ -69,31 +102,57 @@ def test_company_key_submits_and_edits_only_its_own_profile(client, keys):
 def test_credit_code_updates_the_existing_firm(client, keys):
     h = keys.header("recruiter")
     cc = code("91350582MA2Y0001" + "0")
-    first = ok(client.post("/companies", json={**PROFILE, "name": "晋江甲科技有限公司", "credit_code": cc}, headers=h), 201)
+    first = ok(
+        client.post(
+            "/companies",
+            json={**PROFILE, "name": "晋江甲科技有限公司", "credit_code": cc},
+            headers=h,
+        ),
+        201,
+    )
     cid = first["company"]["id"]
-    second = client.post("/companies", json={**PROFILE, "name": "晋江甲科技股份有限公司", "credit_code": cc.lower()}, headers=h)
+    second = client.post(
+        "/companies",
+        json={**PROFILE, "name": "晋江甲科技股份有限公司", "credit_code": cc.lower()},
+        headers=h,
+    )
     assert second.status_code == 200, second.text
     body = second.json()
-    assert body["company"]["id"] == cid and body["updated_existing"] and body["company"]["version"] == 2
+    assert (
+        body["company"]["id"] == cid
+        and body["updated_existing"]
+        and body["company"]["version"] == 2
+    )
     listed = ok(client.get("/companies?q=晋江甲", headers=h))
     assert listed["count"] == 1
     # a company key may not take over another firm's credit code
-    r = client.put("/companies/T01", json={**PROFILE, "credit_code": cc}, headers=keys.header("company"))
+    r = client.put(
+        "/companies/T01", json={**PROFILE, "credit_code": cc}, headers=keys.header("company")
+    )
     assert r.status_code == 409 and r.json()["detail"]["field"] == "credit_code"
 
 
 def test_near_identical_name_is_flagged(client, keys):
     h = keys.header("recruiter")
-    body = ok(client.post("/companies", json={**PROFILE, "name": "泉州储能科技有限责任公司"}, headers=h), 201)
+    body = ok(
+        client.post("/companies", json={**PROFILE, "name": "泉州储能科技有限责任公司"}, headers=h),
+        201,
+    )
     flagged = {d["id"] for d in body["possible_duplicates"]}
     assert {"T01", "T05"} <= flagged
-    body = ok(client.post("/companies", json={**PROFILE, "name": "完全不同的名字有限公司"}, headers=h), 201)
+    body = ok(
+        client.post("/companies", json={**PROFILE, "name": "完全不同的名字有限公司"}, headers=h),
+        201,
+    )
     assert body["possible_duplicates"] == []
 
 
 def test_contact_is_shown_to_recruiters_and_the_firm_only(client, keys):
     ok(client.post("/companies", json={**PROFILE, "id": "K03"}, headers=keys.header("admin")), 201)
-    assert ok(client.get("/companies/K03", headers=keys.header("recruiter")))["contact"]["name"] == "王经理"
+    assert (
+        ok(client.get("/companies/K03", headers=keys.header("recruiter")))["contact"]["name"]
+        == "王经理"
+    )
     r = client.get("/companies/K03", headers=keys.header("company"))
     assert r.status_code == 403
     matches = client.get("/scenarios/S1/matches?top_k=20", headers=keys.header("recruiter")).text
@@ -102,23 +161,66 @@ def test_contact_is_shown_to_recruiters_and_the_firm_only(client, keys):
 
 def test_delete_erases_the_firm_everywhere(client, keys):
     h = keys.header("admin")
-    ok(client.post("/companies", json={**PROFILE, "id": "K04", "name": "待删除储能有限公司",
-                                       "description": "独特的钒液流储能电池堆与电解液再生技术。"}, headers=h), 201)
-    ok(client.put("/companies/K04", json={**PROFILE, "name": "待删除储能有限公司",
-                                          "description": "独特的钒液流储能电池堆与电解液再生技术，第二版。"}, headers=h))
-    ok(client.post("/feedback", json={"scenario_id": "S1", "company_id": "K04", "stage": "contacted",
-                                      "note": "王经理说下周来访"}, headers=h), 201)
-    ok(client.post("/scenarios/S1/controls", json={"company_id": "K04", "action": "pin"}, headers=h), 201)
-    csv_before = client.get("/scenarios/S1/matches.csv?top_k=50", headers=h).content.decode("utf-8-sig")
+    ok(
+        client.post(
+            "/companies",
+            json={
+                **PROFILE,
+                "id": "K04",
+                "name": "待删除储能有限公司",
+                "description": "独特的钒液流储能电池堆与电解液再生技术。",
+            },
+            headers=h,
+        ),
+        201,
+    )
+    ok(
+        client.put(
+            "/companies/K04",
+            json={
+                **PROFILE,
+                "name": "待删除储能有限公司",
+                "description": "独特的钒液流储能电池堆与电解液再生技术，第二版。",
+            },
+            headers=h,
+        )
+    )
+    ok(
+        client.post(
+            "/feedback",
+            json={
+                "scenario_id": "S1",
+                "company_id": "K04",
+                "stage": "contacted",
+                "note": "王经理说下周来访",
+            },
+            headers=h,
+        ),
+        201,
+    )
+    ok(
+        client.post(
+            "/scenarios/S1/controls", json={"company_id": "K04", "action": "pin"}, headers=h
+        ),
+        201,
+    )
+    csv_before = client.get("/scenarios/S1/matches.csv?top_k=50", headers=h).content.decode(
+        "utf-8-sig"
+    )
     assert "K04" in csv_before
     assert client.delete("/companies/K04", headers=h).status_code == 204
     assert client.get("/companies/K04", headers=h).status_code == 404
     assert client.get("/companies/K04/versions", headers=h).status_code == 404
-    hits = ok(client.post("/search", json={"text": "钒液流储能电池堆 电解液再生", "top_k": 50}, headers=h))
+    hits = ok(
+        client.post("/search", json={"text": "钒液流储能电池堆 电解液再生", "top_k": 50}, headers=h)
+    )
     assert "K04" not in [m["company_id"] for m in hits["data"]]
     assert ok(client.get("/feedback?company_id=K04", headers=h))["count"] == 0
     assert "K04" not in client.get("/scenarios/S1/matches.csv?top_k=50", headers=h).text
-    assert all(c["company_id"] != "K04" for c in ok(client.get("/scenarios/S1/controls", headers=h))["data"])
+    assert all(
+        c["company_id"] != "K04"
+        for c in ok(client.get("/scenarios/S1/controls", headers=h))["data"]
+    )
     audit = ok(client.get("/audit?entity=company&entity_id=K04", headers=h))
     assert audit["data"][0]["action"] == "delete"
     assert all(a["detail"] is None for a in audit["data"])
@@ -129,13 +231,36 @@ def test_delete_erases_the_firm_everywhere(client, keys):
 def test_feedback_history_per_pair(client, keys):
     h = keys.header("recruiter")
     for stage in ("shortlisted", "contacted", "visited"):
-        ok(client.post("/feedback", json={"scenario_id": "S2", "company_id": "T07", "stage": stage}, headers=h), 201)
+        ok(
+            client.post(
+                "/feedback",
+                json={"scenario_id": "S2", "company_id": "T07", "stage": stage},
+                headers=h,
+            ),
+            201,
+        )
     hist = ok(client.get("/feedback?scenario_id=S2&company_id=T07", headers=h))
     assert [f["stage"] for f in hist["data"]] == ["shortlisted", "contacted", "visited"]
-    bad = client.post("/feedback", json={"scenario_id": "S2", "company_id": "T07", "stage": "married"}, headers=h)
+    bad = client.post(
+        "/feedback", json={"scenario_id": "S2", "company_id": "T07", "stage": "married"}, headers=h
+    )
     assert bad.status_code == 422 and "stage" in bad.json()["detail"]["message"]
-    assert client.post("/feedback", json={"scenario_id": "S2", "company_id": "NOPE", "stage": "visited"}, headers=h).status_code == 404
-    assert client.post("/feedback", json={"scenario_id": "NOPE", "company_id": "T07", "stage": "visited"}, headers=h).status_code == 404
+    assert (
+        client.post(
+            "/feedback",
+            json={"scenario_id": "S2", "company_id": "NOPE", "stage": "visited"},
+            headers=h,
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/feedback",
+            json={"scenario_id": "NOPE", "company_id": "T07", "stage": "visited"},
+            headers=h,
+        ).status_code
+        == 404
+    )
 
 
 def _csv_file(rows: list[list[str]], encoding: str = "utf-8-sig") -> dict:
@@ -198,7 +323,9 @@ def test_malformed_imports_are_refused_whole(client, keys):
         ("x.csv", b""),
     ]
     for name, data in cases:
-        r = client.post("/companies/import", files={"file": (name, io.BytesIO(data), "text/csv")}, headers=h)
+        r = client.post(
+            "/companies/import", files={"file": (name, io.BytesIO(data), "text/csv")}, headers=h
+        )
         assert r.status_code == 422, (name, r.text)
         assert r.json()["detail"]["field"] == "file"
 
@@ -209,6 +336,9 @@ def test_xlsx_zip_bomb_is_refused_before_unpacking(client, keys):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("xl/worksheets/sheet1.xml", b"\0" * 200_000_000)
-    r = client.post("/companies/import", files={"file": ("bomb.xlsx", io.BytesIO(buf.getvalue()), "x")},
-                    headers=keys.header("admin"))
+    r = client.post(
+        "/companies/import",
+        files={"file": ("bomb.xlsx", io.BytesIO(buf.getvalue()), "x")},
+        headers=keys.header("admin"),
+    )
     assert r.status_code == 422 and "zip bomb" in r.json()["detail"]["message"]

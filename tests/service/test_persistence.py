@@ -28,7 +28,10 @@ def test_profile_survives_restart_and_stale_index_is_repaired(db_url, tmp_path, 
     settings = make_settings(db_url, tmp_path, cache_dir, save_delay_s=3600)
     with TestClient(create_app(settings)) as client:
         keys = make_keys(client.app)
-        ok(client.post("/companies", json={**PROFILE, "id": "P1"}, headers=keys.header("admin")), 201)
+        ok(
+            client.post("/companies", json={**PROFILE, "id": "P1"}, headers=keys.header("admin")),
+            201,
+        )
         assert "P1" in _search(client, keys, "电解水制氢 加氢站")
         version = ok(client.get("/health"))["data_version"]
     # a clean stop saved the index with the version it reflects
@@ -43,9 +46,19 @@ def test_profile_survives_restart_and_stale_index_is_repaired(db_url, tmp_path, 
         saved = settings.index_dir.parent / "saved-copy"
         shutil.copytree(settings.index_dir, saved)
         state_before = settings.state_file.read_text()
-        ok(client.post("/companies", json={**PROFILE, "id": "P2", "name": "第二家氢能有限公司",
-                                           "description": "固体氧化物燃料电池热电联供系统。"},
-                       headers=keys.header("admin")), 201)
+        ok(
+            client.post(
+                "/companies",
+                json={
+                    **PROFILE,
+                    "id": "P2",
+                    "name": "第二家氢能有限公司",
+                    "description": "固体氧化物燃料电池热电联供系统。",
+                },
+                headers=keys.header("admin"),
+            ),
+            201,
+        )
         assert client.delete("/companies/P1", headers=keys.header("admin")).status_code == 204
         holder._stop.set()  # no saving from here on, as if the process were killed
         holder._save_wanted.set()
@@ -104,15 +117,24 @@ def test_concurrent_writers_and_readers_stay_consistent(db_url, tmp_path, cache_
 
         def writer(k: int) -> None:
             for j in range(4):
-                body = {"id": f"W{k}{j}", "name": f"并发写入{k}{j}号有限公司",
-                        "description": f"并发测试企业{k}{j}：光伏逆变器与储能变流器生产。"}
+                body = {
+                    "id": f"W{k}{j}",
+                    "name": f"并发写入{k}{j}号有限公司",
+                    "description": f"并发测试企业{k}{j}：光伏逆变器与储能变流器生产。",
+                }
                 r = client.post("/companies", json=body, headers=keys.header("admin"))
                 if r.status_code != 201:
                     errors.append(f"write {r.status_code} {r.text[:200]}")
                 if j % 2:
-                    r = client.post("/feedback", json={"scenario_id": "S1", "company_id": body["id"],
-                                                       "stage": "shortlisted"},
-                                    headers=keys.header("recruiter"))
+                    r = client.post(
+                        "/feedback",
+                        json={
+                            "scenario_id": "S1",
+                            "company_id": body["id"],
+                            "stage": "shortlisted",
+                        },
+                        headers=keys.header("recruiter"),
+                    )
                     if r.status_code != 201:
                         errors.append(f"feedback {r.status_code}")
 

@@ -57,25 +57,78 @@ ROUTES = [
     ("GET", "/scenarios", None, ALL),
     ("GET", "/scenarios/S1", None, ALL),
     ("POST", "/scenarios", lambda c, k, r: {"json": _scenario_body(f"SX{next(_counter)}")}, ADMIN),
-    ("PUT", "/scenarios/S2", lambda c, k, r: {"json": {k2: v for k2, v in _scenario_body("S2").items() if k2 != "id"} | {"parent_id": "C2", "title_zh": "工业视觉质检"}}, ADMIN),
-    ("DELETE", lambda c, k: "/scenarios/" + c.post("/scenarios", json=_scenario_body(f"SD{next(_counter)}"), headers=k.header("admin")).json()["id"], None, ADMIN),
+    (
+        "PUT",
+        "/scenarios/S2",
+        lambda c, k, r: {
+            "json": {k2: v for k2, v in _scenario_body("S2").items() if k2 != "id"}
+            | {"parent_id": "C2", "title_zh": "工业视觉质检"}
+        },
+        ADMIN,
+    ),
+    (
+        "DELETE",
+        lambda c, k: (
+            "/scenarios/"
+            + c.post(
+                "/scenarios", json=_scenario_body(f"SD{next(_counter)}"), headers=k.header("admin")
+            ).json()["id"]
+        ),
+        None,
+        ADMIN,
+    ),
     ("POST", "/scenarios/upload", lambda c, k, r: _catalogue(), ADMIN),
     ("GET", "/scenarios/S1/matches", None, STAFF),
     ("GET", "/scenarios/S1/matches.csv", None, STAFF),
     ("GET", "/scenarios/S1/matches.xlsx", None, STAFF),
     ("GET", "/scenarios/S1/controls", None, STAFF),
-    ("POST", "/scenarios/S1/controls", lambda c, k, r: {"json": {"company_id": "T02", "action": "like"}}, STAFF),
-    ("DELETE", lambda c, k: (c.post("/scenarios/S1/controls", json={"company_id": "T09", "action": "like"}, headers=k.header("admin")), "/scenarios/S1/controls/T09/like")[1], None, STAFF),
+    (
+        "POST",
+        "/scenarios/S1/controls",
+        lambda c, k, r: {"json": {"company_id": "T02", "action": "like"}},
+        STAFF,
+    ),
+    (
+        "DELETE",
+        lambda c, k: (
+            c.post(
+                "/scenarios/S1/controls",
+                json={"company_id": "T09", "action": "like"},
+                headers=k.header("admin"),
+            ),
+            "/scenarios/S1/controls/T09/like",
+        )[1],
+        None,
+        STAFF,
+    ),
     ("POST", "/companies", lambda c, k, r: {"json": _company_body(r)}, ALL),
     ("GET", "/companies", None, STAFF),
     ("GET", "/companies/T01", None, ALL),
     ("GET", "/companies/T01/versions", None, ALL),
     ("GET", "/companies/T01/suggestions", None, ALL),
-    ("PUT", "/companies/T01", lambda c, k, r: {"json": {"name": "泉州储能科技有限公司", "description": f"工商业储能系统集成 {next(_counter)}", "industry_codes": ["3841"]}}, {"admin", "company"}),
+    (
+        "PUT",
+        "/companies/T01",
+        lambda c, k, r: {
+            "json": {
+                "name": "泉州储能科技有限公司",
+                "description": f"工商业储能系统集成 {next(_counter)}",
+                "industry_codes": ["3841"],
+            }
+        },
+        {"admin", "company"},
+    ),
     ("DELETE", lambda c, k: "/companies/" + _new_company(c, k), None, ADMIN),
     ("POST", "/companies/import", lambda c, k, r: _csv(), STAFF),
     ("POST", "/search", lambda c, k, r: {"json": {"text": "储能"}}, STAFF),
-    ("POST", "/feedback", lambda c, k, r: {"json": {"scenario_id": "S1", "company_id": "T01", "stage": "shortlisted"}}, STAFF),
+    (
+        "POST",
+        "/feedback",
+        lambda c, k, r: {
+            "json": {"scenario_id": "S1", "company_id": "T01", "stage": "shortlisted"}
+        },
+        STAFF,
+    ),
     ("GET", "/feedback", None, STAFF),
     ("POST", "/keys", lambda c, k, r: {"json": {"role": "recruiter"}}, ADMIN),
     ("GET", "/keys", None, ADMIN),

@@ -39,9 +39,17 @@ def test_matches_carry_parts_and_explanations(client, keys):
 
 def test_paging_continues_the_same_ranking(client, keys):
     h = keys.header("recruiter")
-    whole = [m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=6", headers=h))["data"]]
-    p1 = [m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=3&page=1", headers=h))["data"]]
-    p2 = [m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=3&page=2", headers=h))["data"]]
+    whole = [
+        m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=6", headers=h))["data"]
+    ]
+    p1 = [
+        m["company_id"]
+        for m in ok(client.get("/scenarios/S1/matches?top_k=3&page=1", headers=h))["data"]
+    ]
+    p2 = [
+        m["company_id"]
+        for m in ok(client.get("/scenarios/S1/matches?top_k=3&page=2", headers=h))["data"]
+    ]
     assert p1 + p2 == whole
 
 
@@ -60,9 +68,15 @@ def test_filters_apply(client, keys):
 
 @pytest.mark.parametrize(
     "query,field",
-    [("top_k=0", "top_k"), ("top_k=abc", "top_k"), ("page=0", "page"), ("industry=3x", "industry"),
-     ("chain=sideways", "chain"), ("min_capital=-1", "min_capital"),
-     ("space_min=500&space_max=100", "space_min_m2")],
+    [
+        ("top_k=0", "top_k"),
+        ("top_k=abc", "top_k"),
+        ("page=0", "page"),
+        ("industry=3x", "industry"),
+        ("chain=sideways", "chain"),
+        ("min_capital=-1", "min_capital"),
+        ("space_min=500&space_max=100", "space_min_m2"),
+    ],
 )
 def test_bad_match_queries_name_the_field(client, keys, query, field):
     r = client.get(f"/scenarios/S1/matches?{query}", headers=keys.header("recruiter"))
@@ -95,33 +109,66 @@ def test_xlsx_export_has_the_same_rows(client, keys):
     ws = load_workbook(io.BytesIO(r.content)).active
     values = [[c.value for c in row] for row in ws.iter_rows()]
     assert values[0][:3] == ["排名", "企业ID", "企业名称"]
-    ranked = [m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=5", headers=h))["data"]]
+    ranked = [
+        m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=5", headers=h))["data"]
+    ]
     assert [row[1] for row in values[1:]] == ranked
 
 
 def test_pin_exclude_like_are_kept_and_applied(client, keys):
     h = keys.header("recruiter")
-    base = [m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=12", headers=h))["data"]]
+    base = [
+        m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=12", headers=h))["data"]
+    ]
     last = base[-1]
-    ok(client.post("/scenarios/S1/controls", json={"company_id": last, "action": "pin"}, headers=h), 201)
-    r = client.post("/scenarios/S1/controls", json={"company_id": "T02", "action": "exclude"}, headers=h)
+    ok(
+        client.post(
+            "/scenarios/S1/controls", json={"company_id": last, "action": "pin"}, headers=h
+        ),
+        201,
+    )
+    r = client.post(
+        "/scenarios/S1/controls", json={"company_id": "T02", "action": "exclude"}, headers=h
+    )
     assert r.status_code == 422 and "reason" in r.json()["detail"]["message"]
-    ok(client.post("/scenarios/S1/controls", json={"company_id": "T02", "action": "exclude", "reason": "外资暂不考虑"}, headers=h), 201)
+    ok(
+        client.post(
+            "/scenarios/S1/controls",
+            json={"company_id": "T02", "action": "exclude", "reason": "外资暂不考虑"},
+            headers=h,
+        ),
+        201,
+    )
     body = ok(client.get("/scenarios/S1/matches?top_k=12", headers=h))
     ids = [m["company_id"] for m in body["data"]]
     assert ids[0] == last and body["data"][0]["pinned"] and "T02" not in ids
     controls = ok(client.get("/scenarios/S1/controls", headers=h))
-    assert {(c["company_id"], c["action"]) for c in controls["data"]} >= {(last, "pin"), ("T02", "exclude")}
+    assert {(c["company_id"], c["action"]) for c in controls["data"]} >= {
+        (last, "pin"),
+        ("T02", "exclude"),
+    }
     # pinning an excluded firm lifts the exclusion (they are exclusive)
-    ok(client.post("/scenarios/S1/controls", json={"company_id": "T02", "action": "pin"}, headers=h), 201)
-    actions = {(c["company_id"], c["action"]) for c in ok(client.get("/scenarios/S1/controls", headers=h))["data"]}
+    ok(
+        client.post(
+            "/scenarios/S1/controls", json={"company_id": "T02", "action": "pin"}, headers=h
+        ),
+        201,
+    )
+    actions = {
+        (c["company_id"], c["action"])
+        for c in ok(client.get("/scenarios/S1/controls", headers=h))["data"]
+    }
     assert ("T02", "exclude") not in actions and ("T02", "pin") in actions
     for cid in (last, "T02"):
         assert client.delete(f"/scenarios/S1/controls/{cid}/pin", headers=h).status_code == 204
     assert client.delete("/scenarios/S1/controls/T02/pin", headers=h).status_code == 404
-    after = [m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=12", headers=h))["data"]]
+    after = [
+        m["company_id"] for m in ok(client.get("/scenarios/S1/matches?top_k=12", headers=h))["data"]
+    ]
     assert after == base
-    r = client.post("/scenarios/S1/controls", json={"company_id": "NOPE", "action": "like"}, headers=h)
+    r = client.post(
+        "/scenarios/S1/controls", json={"company_id": "NOPE", "action": "like"}, headers=h
+    )
     assert r.status_code == 404
 
 
@@ -149,9 +196,16 @@ def test_admin_scenario_lifecycle(client, keys):
     tree = ok(client.get("/scenarios", headers=h))
     assert "S9" not in {o["id"] for c in tree["data"] for o in c["opportunities"]}
     tree = ok(client.get("/scenarios?include_retired=true", headers=h))
-    assert {o["id"]: o["status"] for c in tree["data"] for o in c["opportunities"]}["S9"] == "retired"
+    assert {o["id"]: o["status"] for c in tree["data"] for o in c["opportunities"]}[
+        "S9"
+    ] == "retired"
     audit = ok(client.get("/audit?entity=scenario&entity_id=S9", headers=h))
-    assert [a["action"] for a in reversed(audit["data"])] == ["create", "update", "update", "retire"]
+    assert [a["action"] for a in reversed(audit["data"])] == [
+        "create",
+        "update",
+        "update",
+        "retire",
+    ]
     bad = client.post("/scenarios", json={**body, "id": "S10", "parent_id": "NOPE"}, headers=h)
     assert bad.status_code == 422 and "parent_id" in bad.text
 

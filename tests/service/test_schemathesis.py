@@ -79,7 +79,10 @@ def test_no_server_errors_for_any_operation_or_role(live):
     assert len(operations) >= 25
     failures = []
     for op in operations:
-        for mode, n in ((GenerationMode.POSITIVE, EXAMPLES), (GenerationMode.NEGATIVE, EXAMPLES // 2)):
+        for mode, n in (
+            (GenerationMode.POSITIVE, EXAMPLES),
+            (GenerationMode.NEGATIVE, EXAMPLES // 2),
+        ):
             try:
                 _run_operation(op, mode, n, base, keys)
             except Unsatisfiable:
