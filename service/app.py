@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from . import errors
 from .config import Settings, get_settings
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             holder.stop()
             db.dispose()
 
-    app = FastAPI(
+    # API docs with Swagger UI served from the package, not a CDN (intranets have no internet)
+    app = FastAPIOffline(
         title="scenario-matcher",
         version="0.1.0",
         summary="Matches a development zone's investment scenarios with company profiles.",

@@ -226,6 +226,25 @@ def test_delete_erases_the_firm_everywhere(client, keys):
     assert all(a["detail"] is None for a in audit["data"])
     assert "王经理" not in client.get("/audit?limit=500", headers=h).text
     assert client.delete("/companies/K04", headers=h).status_code == 404
+    # and in the database itself: no version, feedback, control or snapshot row refers to it
+    from sqlalchemy import func, select
+
+    from service.models import (
+        CompanyVersionRow,
+        ControlRow,
+        FeedbackRow,
+        SnapshotEntryRow,
+        SnapshotRow,
+    )
+
+    with client.app.state.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(SnapshotRow)) > 0  # exports were kept
+        for table in (CompanyVersionRow, FeedbackRow, ControlRow, SnapshotEntryRow):
+            n = s.scalar(select(func.count()).select_from(table).where(table.company_id == "K04"))
+            assert n == 0, table.__tablename__
+    client.app.state.holder.save()
+    index_rows = (client.app.state.settings.index_dir / "companies.jsonl").read_text("utf-8")
+    assert '"K04"' not in index_rows and "王经理" not in index_rows
 
 
 def test_feedback_history_per_pair(client, keys):

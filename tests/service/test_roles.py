@@ -183,6 +183,17 @@ def test_public_routes_need_no_key(client):
         assert client.request(method, url).status_code == 200
 
 
+def test_docs_load_nothing_from_the_internet(client):
+    import re
+
+    page = client.get("/docs").text
+    assets = re.findall(r"(?:src|href)=[\"']([^\"']+)", page) + re.findall(r"url: '([^']+)'", page)
+    assert assets and not [a for a in assets if a.startswith(("http:", "https:", "//"))]
+    for a in assets:
+        if a.endswith((".js", ".css")):
+            assert client.get(a).status_code == 200, a
+
+
 def test_every_route_is_in_the_matrix(client):
     spec = client.get("/openapi.json").json()
     declared = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
