@@ -25,10 +25,24 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from matcher.errors import MatcherError
+
     from .app import create_app
+    from .db import make_db, migrate, session_factory
+    from .index import IndexHolder
 
     logging.getLogger().setLevel(logging.INFO)
-    app = create_app(_settings(args))
+    settings = _settings(args)
+    db = make_db(settings.database_url)
+    try:  # fail here, with one clear line, rather than inside the server's start-up
+        migrate(db)
+        IndexHolder(settings, session_factory(db)).seed_if_empty()
+    except MatcherError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 

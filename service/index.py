@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher.catalogue import load_catalogue, load_companies
 from matcher.config import EncoderConfig, EngineConfig
 from matcher.engine import Engine
-from matcher.errors import MatcherError
+from matcher.errors import ConfigError, MatcherError
 from matcher.types import Company, Scenario
 
 from . import store
@@ -91,6 +91,13 @@ class IndexHolder:
         with transaction(self.sessions) as s:
             if not store.is_empty(s):
                 return
+            for what, path in (("catalogue", st.seed_catalogue), ("companies", st.seed_companies)):
+                if path is not None and not Path(path).exists():
+                    raise ConfigError(
+                        f"the database is empty and the seed {what} file {path} is missing: run "
+                        f"from the project folder, or set MATCHER_SEED_{what.upper()} to a file "
+                        "(or to an empty value to start empty)"
+                    )
             catalogue = load_catalogue(st.seed_catalogue) if st.seed_catalogue else None
             companies = load_companies(st.seed_companies) if st.seed_companies else []
             n_s, n_c = store.seed(s, catalogue, companies)
@@ -154,7 +161,12 @@ class IndexHolder:
                 )
                 return "empty"
             t0 = time.perf_counter()
-            engine = Engine(self._config(), cache_dir=st.cache_dir).fit(scenarios, companies)
+            logger.info(
+                "building the index: %d companies, %d scenarios", len(companies), len(scenarios)
+            )
+            engine = Engine(self._config(), cache_dir=st.cache_dir).fit(
+                scenarios, companies, progress=_log_progress()
+            )
             how = f"built in {time.perf_counter() - t0:.1f} s"
         self.engine, self.version = engine, version
         if how != "loaded":
@@ -247,6 +259,19 @@ class IndexHolder:
                 {"version": version, "database": self._db_fingerprint()},
             )
             self._saved_version = version
+
+
+def _log_progress() -> Callable[[str, int, int], None]:
+    """Log each stage of a long build at about every 20%, so a first start is not silent."""
+    last: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        step = (5 * done) // max(total, 1)
+        if last.get(stage) != step:
+            last[stage] = step
+            logger.info("building the index: %s %d/%d", stage, done, total)
+
+    return progress
 
 
 def _repair(engine: Engine, scenarios: list[Scenario], companies: list[Company]) -> int:

@@ -104,3 +104,10 @@ def test_serve_answers_health_and_stops_cleanly(db_url, tmp_path, cache_dir):
     assert proc.returncode in (0, -15), out
     assert "Application shutdown complete" in out
     assert (tmp_path / "index" / "manifest.json").exists()
+
+
+def test_serve_without_seed_files_says_what_to_do(tmp_path, cache_dir):
+    env = _env(f"sqlite:///{tmp_path / 'm.db'}", tmp_path, cache_dir)
+    env["MATCHER_SEED_CATALOGUE"] = str(tmp_path / "missing.yaml")
+    r = _matcher("serve", "--port", "1", env=env, cwd=tmp_path)
+    assert r.returncode == 2 and "MATCHER_SEED_CATALOGUE" in r.stderr

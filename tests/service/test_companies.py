@@ -361,3 +361,32 @@ def test_xlsx_zip_bomb_is_refused_before_unpacking(client, keys):
         headers=keys.header("admin"),
     )
     assert r.status_code == 422 and "zip bomb" in r.json()["detail"]["message"]
+
+
+def test_contact_and_profile_text_never_reach_the_logs(client, keys, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    secret = {"name": "赵隐私", "phone": "13912345678", "email": "zhao@private.example"}
+    text = "独一无二的日志测试描述：氢燃料电池双极板冲压。"
+    h = keys.header("admin")
+    ok(
+        client.post(
+            "/companies",
+            json={**PROFILE, "id": "K05", "description": text, "contact": secret},
+            headers=h,
+        ),
+        201,
+    )
+    ok(
+        client.put(
+            "/companies/K05",
+            json={**PROFILE, "description": text + "二", "contact": secret},
+            headers=h,
+        )
+    )
+    client.post("/companies", json={**PROFILE, "description": "", "contact": secret}, headers=h)
+    assert client.delete("/companies/K05", headers=h).status_code == 204
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for value in (*secret.values(), text):
+        assert value not in logged

@@ -64,6 +64,11 @@ def test_filters_apply(client, keys):
     ids = {m["company_id"] for m in body["data"]}
     assert "T01" in ids and "T02" not in ids  # T02: 800 万元, no code
     assert ok(client.get("/scenarios/S1/matches?chain=upstream", headers=h))["count"] == 0
+    body = ok(client.get("/scenarios/S1/matches?cert=高新技术企业&top_k=20", headers=h))
+    assert body["count"] > 0
+    for m in body["data"]:
+        firm = ok(client.get(f"/companies/{m['company_id']}", headers=h))
+        assert "高新技术企业" in firm["certifications"]
 
 
 @pytest.mark.parametrize(
