@@ -69,6 +69,9 @@ def split_sentences(text: str, min_chars: int = 6) -> list[str]:
 def lower_keep_length(text: str) -> str:
     """Lowercase without changing the length (``İ`` lowercases to two characters), so positions
     in the result are positions in ``text``."""
+    lowered = text.lower()
+    if len(lowered) == len(text):  # no character expanded (lower() never drops one)
+        return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
@@ -109,9 +112,20 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
-def _word_spans(text: str) -> list[tuple[int, int]]:
-    """Word boundaries of ``text`` (jieba), so shared substrings can be cut at whole words."""
-    return [(start, end) for _, start, end in _jieba().tokenize(text)]
+@lru_cache(maxsize=20_000)
+def _word_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Word boundaries of ``text`` (jieba), so shared substrings can be cut at whole words.
+
+    Cached: a firm's profile is explained for many scenarios, and jieba is the slow step.
+    """
+    return tuple((start, end) for _, start, end in _jieba().tokenize(text))
+
+
+@lru_cache(maxsize=20_000)
+def _profile_forms(profile_raw: str) -> tuple[str, tuple[int, ...], str]:
+    """Normalised profile, its map back to the raw text, and its lower-case form (cached)."""
+    norm, src = normalise_with_map(profile_raw)
+    return norm, tuple(src), lower_keep_length(norm)
 
 
 def _snap(term: str, text: str, words: Sequence[tuple[int, int]]) -> list[str]:
@@ -163,8 +177,7 @@ def matched_terms(
     Besides the scenario's keywords, maximal shared substrings count when they are not generic
     words and, given ``is_informative`` (e.g. an IDF test), not common across the corpus.
     """
-    prof_norm, src = normalise_with_map(profile_raw)
-    prof_lower = lower_keep_length(prof_norm)
+    _, src, prof_lower = _profile_forms(profile_raw)
     scen_lower = lower_keep_length(scenario_norm)
     spans: list[tuple[int, int]] = []
 
