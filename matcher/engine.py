@@ -37,7 +37,7 @@ from .explain import (
     matched_terms,
     split_sentences,
 )
-from .fuse import fuse
+from .fuse import fuse, minmax
 from .index import VectorIndex, create_index, load_index
 from .industry import IndustryInferrer, industry_table, relation
 from .lexical import LexicalScorer, create_lexical, load_lexical
@@ -101,6 +101,8 @@ class Engine:
         self._fitted = False
         self._view_of: Engine | None = None
         self.manifest_: dict[str, Any] = {}
+        # A learned re-ranker (matcher.ltr.LearnedRanker), set by whoever adopted one.
+        self.ranker: Any = None
 
     # ------------------------------------------------------------------ setup
     @property
@@ -397,12 +399,14 @@ class Engine:
         top_k: int = 20,
         filters: Filters | None = None,
         controls: Controls | None = None,
+        candidate_ids: Sequence[str] | None = None,
     ) -> list[Match]:
         """Rank firms for a stored scenario, best first.
 
         ``controls`` carry a recruiter's choices for this scenario: pinned firms come first (in
         pin order, when they pass the filters), excluded firms never appear, and "more like
-        this" firms move the query towards their profiles.
+        this" firms move the query towards their profiles. ``candidate_ids`` replaces the
+        vector-index retrieval (the nightly batch selects candidates over all firms itself).
         """
         self._check_fitted()
         st = self.scenarios_.get(scenario_id)
@@ -415,7 +419,7 @@ class Engine:
             raise ScenarioClosedError(
                 f"scenario {scenario_id} is closed, so it is no longer matched; reopen it first"
             )
-        return self._rank_companies(st, top_k, filters, controls)
+        return self._rank_companies(st, top_k, filters, controls, candidate_ids)
 
     def match_text(
         self, text: str, top_k: int = 20, filters: Filters | None = None, query_id: str = "query"
@@ -538,6 +542,7 @@ class Engine:
         top_k: int,
         filters: Filters | None,
         controls: Controls | None = None,
+        candidate_ids: Sequence[str] | None = None,
     ) -> list[Match]:
         if top_k < 1:
             raise DataError("top_k must be at least 1")
@@ -558,7 +563,16 @@ class Engine:
                 for i in pinned
                 if passes_filters(self.companies_[i].company, self.companies_[i].codes, filters)
             ]
-        ids = self._candidates(st, filters, top_k + len(excluded))
+        if candidate_ids is not None:
+            ids = [i for i in dict.fromkeys(candidate_ids) if i in self.companies_]
+            if filters is not None and not filters.is_empty():
+                ids = [
+                    i
+                    for i in ids
+                    if passes_filters(self.companies_[i].company, self.companies_[i].codes, filters)
+                ]
+        else:
+            ids = self._candidates(st, filters, top_k + len(excluded))
         ids = [i for i in ids if i not in excluded]
         ids += [i for i in pinned if i not in set(ids)]
         if not ids:
@@ -631,6 +645,51 @@ class Engine:
             _, raw, fails = self._raw_parts(self._expand(st, ids, raw, fails), ids)
         return ids, raw, fails
 
+    def similarities(
+        self, company_ids: Sequence[str], scenario_ids: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """Raw dense and lexical similarity, firms × scenarios, vectorised (nightly batch)."""
+        self._check_fitted()
+        states = [self.scenarios_[i] for i in scenario_ids]
+        svecs = np.stack([s.vector for s in states]).astype(np.float32)
+        doc = np.stack([self._doc_vectors[i] for i in company_ids]) @ svecs.T
+        sent = np.array(doc, np.float64)
+        for row, cid in enumerate(company_ids):
+            sv = self.companies_[cid].sent_vectors
+            if len(sv):
+                sent[row] = (sv @ svecs.T).max(axis=0)
+        dense = _dense_combine(doc, sent)
+        rows = self._lex_matrix[[self._lex_rows[i] for i in company_ids]]
+        lex_s = sp.vstack([s.lex for s in states], format="csr")
+        lexical = np.asarray((rows @ lex_s.T).todense(), np.float64)
+        return {"dense": dense, "lexical": lexical}
+
+    def bounded_parts(
+        self, company_ids: Sequence[str], scenario_id: str
+    ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
+        """Keyword, industry and structured parts and hard-constraint failures for firms."""
+        st = self.scenarios_[scenario_id]
+        comps = [self.companies_[i] for i in company_ids]
+        return self._bounded_parts([st] * len(comps), comps)
+
+    def texts_to_encode(
+        self, scenarios: Sequence[Scenario], companies: Sequence[Company]
+    ) -> dict[str, list[str]]:
+        """Every normalised text a :meth:`fit` on these records encodes, by role (unique)."""
+        passages: list[str] = []
+        enc_cfg = self.config.encoder
+        for c in companies:
+            passages.append(normalise(c.text()))
+            sents = split_sentences(c.description) if enc_cfg.sentences else []
+            if len(sents) > 1:
+                passages.extend(normalise(x) for x in sents[: enc_cfg.max_sentences])
+        queries = [normalise(s.text()) for s in scenarios]
+        if self.config.scenario_focus > 0:
+            queries += [normalise(" ".join([s.title_zh, *s.keywords])) for s in scenarios]
+        if self.config.infer_industry:
+            queries += [normalise(t) for t in IndustryInferrer.texts(industry_table().classes())]
+        return {"passage": list(dict.fromkeys(passages)), "query": list(dict.fromkeys(queries))}
+
     def reconfigured(self, config: EngineConfig) -> Engine:
         """A view of this fitted engine that ranks with other query-time settings.
 
@@ -699,6 +758,11 @@ class Engine:
     ) -> list[Match]:
         cfg = self.config
         score, parts, contrib = fuse(raw, cfg.fusion.weights, cfg.fusion.method, cfg.fusion.rrf_k)
+        if self.ranker is not None and len(pairs):
+            learned = self._learned(pairs, parts, raw, fails)
+            parts["learned"] = learned
+            contrib["learned"] = self.ranker.learned_weight * learned
+            score = score + contrib["learned"]
         penalty = np.array([cfg.constraints.penalty if f else 0.0 for f in fails])
         final = score - penalty
         keep = np.ones(len(pairs), dtype=bool)
@@ -752,6 +816,19 @@ class Engine:
                 )
             )
         return out
+
+    def _learned(
+        self,
+        pairs: Sequence[tuple[_ScenarioState, _CompanyState]],
+        parts: dict[str, np.ndarray],
+        raw: dict[str, np.ndarray],
+        fails: Sequence[Sequence[str]],
+    ) -> np.ndarray:
+        """The learned ranker's score for each pair, min-max normalised over these pairs."""
+        x = self.ranker.features(
+            [s.scenario for s, _ in pairs], [c.company for _, c in pairs], parts, raw, fails
+        )
+        return minmax(self.ranker.predict(x))
 
     def _explain(self, s: _ScenarioState, c: _CompanyState, fails: Sequence[str]) -> Any:
         profile = c.company.description
