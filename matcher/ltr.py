@@ -260,8 +260,9 @@ class TrainingSet:
     cids: list[str]
     x: np.ndarray
     labels: np.ndarray
-    base_scores: np.ndarray  # fused score (+ the current model's part, if any)
     fused: np.ndarray
+    current_pred: np.ndarray | None = None  # the adopted model's raw scores, if there is one
+    current_weight: float = 0.0
 
 
 def train(
@@ -321,6 +322,16 @@ def train(
     # Held-out comparison: both rankers order the same held-out pairs within each scenario.
     pred = model.predict(data.x[test_idx])
     new_scores = _combine(data.fused[test_idx], pred, data.sids, test_idx, cfg.learned_weight)
+    if data.current_pred is not None:
+        cur_scores = _combine(
+            data.fused[test_idx],
+            data.current_pred[test_idx],
+            data.sids,
+            test_idx,
+            data.current_weight,
+        )
+    else:
+        cur_scores = data.fused[test_idx]
     groups_new: dict[str, tuple[list[float], list[int]]] = {}
     groups_cur: dict[str, tuple[list[float], list[int]]] = {}
     for pos, i in enumerate(test_idx):
@@ -329,7 +340,7 @@ def train(
         groups_cur.setdefault(sid, ([], []))
         groups_new[sid][0].append(float(new_scores[pos]))
         groups_new[sid][1].append(int(data.labels[i]))
-        groups_cur[sid][0].append(float(data.base_scores[i]))
+        groups_cur[sid][0].append(float(cur_scores[pos]))
         groups_cur[sid][1].append(int(data.labels[i]))
     report.update(
         train_pairs=int(len(train_idx)),

@@ -548,7 +548,7 @@ class NightlyJob:
         cids: list[str] = []
         xs: list[np.ndarray] = []
         labels: list[int] = []
-        base: list[float] = []
+        cur_pred: list[float] = []
         fused_l: list[float] = []
         weights = engine.config.fusion.weights
         for sid, labelled in by_sid.items():
@@ -563,26 +563,22 @@ class NightlyJob:
             sub_fails = [fails[i] for i in idx]
             x = probe.features([scen] * len(labelled), comps, sub_parts, sub_raw, sub_fails)
             f = fused[idx]
-            b = f.copy()
             if current is not None:
                 cx = current.features([scen] * len(labelled), comps, sub_parts, sub_raw, sub_fails)
-                p = current.predict(cx)
-                lo, hi = float(p.min()), float(p.max())
-                if hi - lo > 1e-12:
-                    b = b + current.learned_weight * (p - lo) / (hi - lo)
+                cur_pred += list(current.predict(cx))
             sids += [sid] * len(labelled)
             cids += labelled
             xs.append(x)
             labels += [grades[(sid, c)] for c in labelled]
-            base += list(b)
             fused_l += list(f)
         data = TrainingSet(
             sids=sids,
             cids=cids,
             x=np.vstack(xs),
             labels=np.array(labels),
-            base_scores=np.array(base),
             fused=np.array(fused_l),
+            current_pred=np.array(cur_pred) if current is not None else None,
+            current_weight=current.learned_weight if current is not None else 0.0,
         )
         return data, cities, families
 
