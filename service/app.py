@@ -15,7 +15,7 @@ from .config import Settings, get_settings
 from .db import make_db, migrate, session_factory
 from .index import IndexHolder
 from .limits import BodyLimit
-from .routes import admin, companies, feedback, health, scenarios, search
+from .routes import admin, batch, companies, feedback, health, scenarios, search
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    for module in (health, scenarios, companies, search, feedback, admin):
+    for module in (health, scenarios, companies, search, feedback, batch, admin):
         app.include_router(module.router)
     if settings.cors_origins:
         app.add_middleware(

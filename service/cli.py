@@ -110,6 +110,89 @@ def reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def nightly(args: argparse.Namespace) -> int:
+    """Run or resume the nightly job with progress bars per stage and a summary at the end."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TimeElapsedColumn,
+    )
+
+    from matcher.errors import MatcherError
+
+    from . import nightly as job
+    from .db import make_db, migrate, session_factory
+    from .errors import ServiceError
+    from .index import IndexHolder
+
+    settings = _settings(args)
+    console = Console(stderr=True)
+    db = make_db(settings.database_url)
+    try:
+        migrate(db)
+        sessions = session_factory(db)
+        IndexHolder(settings, sessions).seed_if_empty()
+        row_id = job.start_row(sessions, args.executor, "cli")
+        bars = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(stage, total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        with bars:
+            row = job.run(settings, sessions, row_id, args.executor, args.ray_address, progress)
+    except (MatcherError, ServiceError) as exc:
+        message = exc.message if isinstance(exc, ServiceError) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    _print_summary(row)
+    return 0
+
+
+def _print_summary(row: object) -> None:
+    stages = getattr(row, "stages", None) or {}
+    diff = getattr(row, "diff", None) or {}
+    print(f"nightly run {getattr(row, 'run_id', '?')}: {getattr(row, 'status', '?')}")
+    for name, st in stages.items():
+        facts = ", ".join(
+            f"{k} {v}"
+            for k, v in st.items()
+            if k not in ("status", "seconds", "finished_at", "content_hash")
+            and not isinstance(v, (dict, list))
+        )
+        print(f"  {name:<8} {st.get('seconds', 0):>8.1f} s  {facts}")
+    if diff.get("first_run"):
+        print("  diff: first run, nothing to compare with")
+        return
+    print(
+        f"  diff against {diff.get('previous')}: {diff.get('entered', 0)} entered, "
+        f"{diff.get('left', 0)} left the top N"
+    )
+    for sid, d in list((diff.get("scenarios") or {}).items())[:10]:
+        ins = ", ".join(
+            f"{e['company_id']} ({e['why']}, {e['part']} {e['delta']:+.3f})"
+            if e.get("part")
+            else f"{e['company_id']} ({e['why']})"
+            for e in d["entered"][:3]
+        )
+        outs = ", ".join(e["company_id"] for e in d["left"][:3])
+        print(f"  {sid}: + {ins or '-'}  − {outs or '-'}")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sp = sub.add_parser("serve", help="run the API service (FastAPI + uvicorn)")
     sp.add_argument("--host", default="127.0.0.1")
@@ -130,6 +213,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     c.add_argument("key_id", type=int)
     c.add_argument("--database-url")
     sp.set_defaults(func=keys)
+
+    sp = sub.add_parser("nightly", help="re-encode, re-learn and re-rank everything (resumable)")
+    sp.add_argument("--executor", choices=["local", "ray"], default="local")
+    sp.add_argument("--ray-address", help="an existing Ray cluster (default: start a local one)")
+    sp.add_argument("--database-url")
+    sp.set_defaults(func=nightly)
 
     sp = sub.add_parser("reindex", help="rebuild or repair the service's index from the database")
     sp.add_argument("--full", action="store_true", help="discard the saved index first")

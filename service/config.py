@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     save_delay_s: float = Field(
         2.0, ge=0, description="seconds after a write before the index is saved to disk"
     )
+    batch_dir: Path = Field(Path("var/batch"), description="nightly runs, indexes, snapshots")
+    models_dir: Path = Field(Path("models/ltr"), description="learned rankers, one per version")
+    batch_top_n: int = Field(50, ge=1, le=10_000, description="firms kept per scenario")
+    batch_top_m: int = Field(5, ge=1, le=1000, description="scenarios kept per firm")
+    batch_block_size: int = Field(2000, ge=1, description="firms per block of the nightly job")
+    batch_max_scenarios_per_firm: int | None = Field(
+        None, ge=1, description="cap on how many scenarios' top N one firm may hold"
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS (closed when empty)"
     )

@@ -71,11 +71,15 @@ class IndexHolder:
         self._stop = threading.Event()
         self._saver: threading.Thread | None = None
         self._saved_version = -1
+        self._batch_seen: str | None = None
+        self._model_seen: str | None = None
 
     # ---------------------------------------------------------------- start and stop
     def start(self) -> None:
         self.seed_if_empty()
         self.sync()
+        self._batch_seen = _pointer(self.settings.batch_dir / "index")
+        self.load_model()
         self._saver = threading.Thread(target=self._save_loop, name="index-saver", daemon=True)
         self._saver.start()
 
@@ -233,9 +237,15 @@ class IndexHolder:
     # ---------------------------------------------------------------- saving
     def _save_loop(self) -> None:
         while not self._stop.is_set():
-            self._save_wanted.wait()
+            wanted = self._save_wanted.wait(timeout=5.0)
             if self._stop.is_set():
                 return
+            try:
+                self.check_batch()
+            except Exception:
+                logger.exception("switching to the nightly index failed; still serving the old")
+            if not wanted:
+                continue
             if self._stop.wait(self.settings.save_delay_s):
                 return  # stop() saves
             self._save_wanted.clear()
@@ -243,6 +253,57 @@ class IndexHolder:
                 self.save()
             except Exception:  # keep serving from memory; the next start repairs from the DB
                 logger.exception("saving the index failed; it will be repaired at next start")
+
+    # ---------------------------------------------------------------- nightly switch
+    def load_model(self) -> None:
+        """Use the adopted learned ranker (``models_dir/CURRENT.json``), if any."""
+        from matcher.ltr import LearnedRanker
+
+        version = _pointer(self.settings.models_dir)
+        if version == self._model_seen:
+            return
+        ranker = None
+        if version is not None:
+            try:
+                ranker = LearnedRanker.load(self.settings.models_dir / version)
+            except MatcherError as exc:
+                logger.warning(
+                    "learned ranker %s unreadable (%s); ranking without it", version, exc
+                )
+        with self._rw.write():
+            if self.engine is not None:
+                self.engine.ranker = ranker
+        self._model_seen = version
+        logger.info("learned ranker: %s", version or "none")
+
+    def check_batch(self) -> bool:
+        """Switch to a newer nightly index, brought up to the database's current state first;
+        readers keep the old index until the swap. Returns whether it switched."""
+        version = _pointer(self.settings.batch_dir / "index")
+        if version is None or version == self._batch_seen:
+            self.load_model()
+            return False
+        folder = self.settings.batch_dir / "index" / "versions" / version
+        new = Engine.load(folder, cache_dir=self.settings.cache_dir)
+        if new.config.encoder.name != self.settings.encoder:
+            self._batch_seen = version
+            return False
+        with self._writes:
+            with self.sessions() as s:
+                db_version = store.data_version(s)
+                scenarios = store.live_scenarios(s)
+                companies = store.all_companies(s)
+            _repair(new, scenarios, companies)  # writes since the run began
+            new.ranker = self.engine.ranker if self.engine is not None else None
+            with self._rw.write():
+                self.engine, self.version = new, db_version
+                self._saved_version = -1
+            self._batch_seen = version
+        self._model_seen = None
+        self.load_model()
+        self._save_wanted.set()
+        logger.info("switched to the nightly index %s", version)
+        return True
 
     def save(self) -> None:
         with self._rw.read():
@@ -259,6 +320,21 @@ class IndexHolder:
                 {"version": version, "database": self._db_fingerprint()},
             )
             self._saved_version = version
+
+
+def _pointer(folder: Path) -> str | None:
+    """The version a ``CURRENT.json`` in ``folder`` names, if that version exists."""
+    try:
+        data = json.loads((folder / "CURRENT.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    if not version:
+        return None
+    version = str(version)
+    if (folder / version).exists() or (folder / "versions" / version).exists():
+        return version
+    return None
 
 
 def _log_progress() -> Callable[[str, int, int], None]:

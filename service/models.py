@@ -165,3 +165,22 @@ class AuditRow(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class BatchRunRow(Base):
+    """One nightly run as the service saw it: status, stage, timings and the diff."""
+
+    __tablename__ = "batch_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16))  # running | done | failed
+    stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    executor: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    stages: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    snapshot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -81,6 +81,10 @@ def make_settings(db_url: str, folder: Path, cache_dir: Path, **kw):
         seed_catalogue=FIXTURES / "catalogue_small.yaml",
         seed_companies=FIXTURES / "companies.jsonl",
         save_delay_s=0.0,
+        batch_dir=folder / "batch",
+        models_dir=folder / "models",
+        batch_top_n=5,
+        batch_block_size=5,
     )
     values.update(kw)
     return Settings(_env_file=None, **values)

@@ -52,6 +52,28 @@ def _new_company(client, keys) -> str:
     return r.json()["company"]["id"]
 
 
+def _wait_for_batch(client, keys) -> None:
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        runs = client.get("/batch/runs", headers=keys.header("admin")).json()["data"]
+        if not runs or runs[0]["status"] != "running":
+            return
+        time.sleep(0.2)
+    raise AssertionError("the nightly run did not finish")
+
+
+def _a_batch_run(client, keys) -> int:
+    _wait_for_batch(client, keys)
+    runs = client.get("/batch/runs", headers=keys.header("admin")).json()["data"]
+    if not runs:
+        client.post("/batch/runs", json={}, headers=keys.header("admin"))
+        _wait_for_batch(client, keys)
+        runs = client.get("/batch/runs", headers=keys.header("admin")).json()["data"]
+    return runs[0]["id"]
+
+
 # (method, path or path factory, request kwargs factory, allowed roles, company key to use)
 ROUTES = [
     ("GET", "/scenarios", None, ALL),
@@ -134,6 +156,9 @@ ROUTES = [
     ("GET", "/keys", None, ADMIN),
     ("DELETE", lambda c, k: f"/keys/{_new_key_id(c, k)}", None, ADMIN),
     ("GET", "/audit", None, ADMIN),
+    ("POST", "/batch/runs", lambda c, k, r: {"json": {"executor": "local"}}, ADMIN),
+    ("GET", "/batch/runs", None, STAFF),
+    ("GET", lambda c, k: f"/batch/runs/{_a_batch_run(c, k)}", None, STAFF),
 ]
 PUBLIC = [("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")]
 
@@ -151,7 +176,11 @@ def test_route_by_role(client, keys, method, path, kwargs, allowed, role):
     extra = kwargs(client, keys, role or "admin") if kwargs else {}
     # T01 is registered already; a company key submits its first profile as firm NEW1
     key_role = "other_company" if (method, url, role) == ("POST", "/companies", "company") else role
+    if url == "/batch/runs" and method == "POST":
+        _wait_for_batch(client, keys)  # one run at a time
     r = client.request(method, url, headers=keys.header(key_role), **extra)
+    if url == "/batch/runs" and method == "POST" and r.status_code == 202:
+        _wait_for_batch(client, keys)
     if role is None:
         assert r.status_code == 401, r.text
         assert r.headers.get("www-authenticate") == "Bearer"
@@ -214,6 +243,7 @@ def test_every_route_is_in_the_matrix(client):
         ("DELETE", 11): "/scenarios/{scenario_id}/controls/{company_id}/{action}",
         ("DELETE", 18): "/companies/{company_id}",
         ("DELETE", 25): "/keys/{key_id}",
+        ("GET", 29): "/batch/runs/{run_id}",
     }
     for i, (method, path, *_rest) in enumerate(ROUTES):
         if isinstance(path, str):

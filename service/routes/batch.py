@@ -1,0 +1,117 @@
+"""Nightly runs: start one (admin), watch them (staff)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, status
+from pydantic import BaseModel
+
+from .. import nightly
+from ..auth import Admin, Staff
+from ..deps import HolderDep, SessionDep, SettingsDep
+from ..errors import Conflict, NotFound
+from ..models import BatchRunRow
+from ..schemas import Strict
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/batch/runs", tags=["batch"])
+_running = threading.Lock()
+
+
+class BatchRunCreate(Strict):
+    executor: Literal["local", "ray"] = "local"
+
+
+class BatchRunPublic(BaseModel):
+    id: int
+    run_id: str | None
+    status: str
+    stage: str | None
+    executor: str
+    actor: str
+    progress: dict[str, Any] | None
+    stages: dict[str, Any] | None
+    diff: dict[str, Any] | None
+    error: str | None
+    snapshot_id: int | None
+    started_at: Any
+    finished_at: Any
+
+
+class BatchRunsPublic(BaseModel):
+    data: list[BatchRunPublic]
+    count: int
+
+
+def run_public(r: BatchRunRow, with_diff: bool = True) -> BatchRunPublic:
+    return BatchRunPublic(
+        id=r.id,
+        run_id=r.run_id,
+        status=r.status,
+        stage=r.stage,
+        executor=r.executor,
+        actor=r.actor,
+        progress=r.progress,
+        stages=r.stages,
+        diff=r.diff if with_diff else None,
+        error=r.error,
+        snapshot_id=r.snapshot_id,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+    )
+
+
+@router.post("", response_model=BatchRunPublic, status_code=status.HTTP_202_ACCEPTED)
+def start_run(
+    body: BatchRunCreate,
+    who: Admin,
+    request: Request,
+    holder: HolderDep,
+    settings: SettingsDep,
+    session: SessionDep,
+) -> BatchRunPublic:
+    """Start the nightly job now, in the background; poll ``GET /batch/runs/{id}``."""
+    if not _running.acquire(blocking=False):
+        raise Conflict("a nightly run is in progress; wait for it to finish")
+    try:
+        row_id = nightly.start_row(holder.sessions, body.executor, who.actor)
+    except BaseException:
+        _running.release()
+        raise
+
+    def work() -> None:
+        try:
+            nightly.run(settings, holder.sessions, row_id, body.executor)
+            holder.check_batch()
+        except Exception:
+            logger.exception("nightly run %d failed", row_id)
+        finally:
+            _running.release()
+
+    threading.Thread(target=work, name=f"nightly-{row_id}", daemon=True).start()
+    row = session.get(BatchRunRow, row_id)
+    assert row is not None
+    return run_public(row)
+
+
+@router.get("", response_model=BatchRunsPublic)
+def list_runs(
+    _: Staff, session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> BatchRunsPublic:
+    """The latest runs, newest first (diffs left out: ask for one run)."""
+    rows = nightly.latest_rows(session, limit)
+    return BatchRunsPublic(data=[run_public(r, with_diff=False) for r in rows], count=len(rows))
+
+
+@router.get("/{run_id}", response_model=BatchRunPublic)
+def get_run(
+    run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: Staff, session: SessionDep
+) -> BatchRunPublic:
+    """One run: status, stage, counts and seconds per stage, and the diff."""
+    row = session.get(BatchRunRow, run_id)
+    if row is None:
+        raise NotFound(f"no batch run {run_id}")
+    return run_public(row)

@@ -1,0 +1,78 @@
+"""Nightly runs through the service: start, watch, snapshot in the database, live switch."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from service import nightly
+from service.models import SnapshotEntryRow, SnapshotRow
+
+from .test_scenarios import ok
+
+
+def wait_done(client, keys, run_id: int) -> dict:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        run = ok(client.get(f"/batch/runs/{run_id}", headers=keys.header("recruiter")))
+        if run["status"] != "running":
+            return run
+        time.sleep(0.2)
+    raise AssertionError("run did not finish")
+
+
+def test_run_through_the_api(client, keys):
+    started = client.post("/batch/runs", json={"executor": "local"}, headers=keys.header("admin"))
+    assert started.status_code == 202 and started.json()["status"] == "running"
+    again = client.post("/batch/runs", json={}, headers=keys.header("admin"))
+    assert again.status_code in (202, 409)  # 409 while the first is still running
+    first = wait_done(client, keys, started.json()["id"])
+    if again.status_code == 202:
+        wait_done(client, keys, again.json()["id"])
+    assert first["status"] == "done", first["error"]
+    assert list(first["stages"]) == ["encode", "index", "learn", "rerank", "diff"]
+    assert all(st["seconds"] >= 0 for st in first["stages"].values())
+    assert first["stages"]["rerank"]["companies"] == ok(client.get("/health"))["companies"]
+    with client.app.state.sessions() as s:
+        snap = s.get(SnapshotRow, first["snapshot_id"])
+        assert snap.source == "nightly" and snap.params["run_id"] == first["run_id"]
+        n = s.scalar(select(func.count()).select_from(SnapshotEntryRow)
+                     .where(SnapshotEntryRow.snapshot_id == snap.id))
+        assert n == 2 * 5  # two open scenarios × top 5
+    listed = ok(client.get("/batch/runs", headers=keys.header("recruiter")))
+    assert listed["data"][0]["diff"] is None and listed["count"] >= 1
+
+
+def test_diff_and_live_switch_keep_later_writes(client, keys):
+    holder = client.app.state.holder
+    settings = client.app.state.settings
+    h = keys.header("admin")
+    row = nightly.start_row(holder.sessions, "local", "test")
+    base = nightly.run(settings, holder.sessions, row)
+    # a firm that fits S2 well arrives, then the next run
+    ok(client.post("/companies", json={
+        "id": "B1", "name": "夜间新增视觉检测有限公司",
+        "description": "工业视觉质检：AOI 光学检测设备、深度学习缺陷检测与产线质检系统。",
+    }, headers=h), 201)
+    row = nightly.start_row(holder.sessions, "local", "test")
+    result = nightly.run(settings, holder.sessions, row)
+    assert result.diff["previous"] == base.run_id
+    entered = {e["company_id"]: e for e in result.diff["scenarios"]["S2"]["entered"]}
+    assert entered["B1"]["why"] == "new profile"
+    # a write after the run: the switch brings the new index up to date before serving it
+    ok(client.post("/companies", json={
+        "id": "B2", "name": "切换后新增氢能有限公司",
+        "description": "质子交换膜电解槽与加氢站运营，独特的夜间切换测试文本。",
+    }, headers=h), 201)
+    assert holder.check_batch()
+    hits = ok(client.post("/search", json={"text": "质子交换膜电解槽 加氢站 夜间切换测试"},
+                          headers=keys.header("recruiter")))
+    assert hits["data"][0]["company_id"] == "B2"
+    health = ok(client.get("/health"))
+    assert health["data_version"] == health["index_version"]
+    assert not holder.check_batch()  # nothing newer
+
+
+def test_unknown_run_is_404(client, keys):
+    assert client.get("/batch/runs/99999", headers=keys.header("admin")).status_code == 404
