@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     batch_max_scenarios_per_firm: int | None = Field(
         None, ge=1, description="cap on how many scenarios' top N one firm may hold"
     )
+    batch_fault: str | None = Field(
+        None, description="tests only: 'stage:point' where a nightly run stops and waits"
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS (closed when empty)"
     )

@@ -114,10 +114,24 @@ def run(
                     row.stage = stage
                     row.progress = {"stage": stage, "done": done, "total": total}
 
+    def checkpoint(stage: str, where: str) -> None:
+        if settings.batch_fault == f"{stage}:{where}":
+            (settings.batch_dir / f"held-{stage}-{where}").write_text(str(os.getpid()))
+            logger.warning("fault injection: holding the nightly run at %s:%s", stage, where)
+            while True:  # until the test kills this process
+                time.sleep(1)
+
     options = {"address": ray_address} if executor_name == "ray" and ray_address else {}
     executor = create_executor(executor_name, **options)
     try:
         with exclusive(settings.batch_dir):
+            with transaction(sessions) as s:  # rows of runs killed earlier: not running now
+                for stale in s.scalars(
+                    select(BatchRunRow).where(
+                        BatchRunRow.status == "running", BatchRunRow.id != row_id
+                    )
+                ):
+                    stale.status, stale.error = "interrupted", "the process stopped mid-run"
             result = run_nightly(
                 lambda: collect_input(sessions),
                 settings.batch_dir,
@@ -126,6 +140,7 @@ def run(
                 batch_config(settings),
                 executor,
                 on_progress,
+                checkpoint,
             )
     except Exception as exc:
         with transaction(sessions) as s:

@@ -151,8 +151,10 @@ def current_pointer(folder: Path) -> Path | None:
     data = _read_json(folder / "CURRENT.json")
     if not data or "version" not in data:
         return None
-    target = folder / str(data["version"])
-    return target if target.exists() else None
+    for target in (folder / str(data["version"]), folder / "versions" / str(data["version"])):
+        if target.exists():
+            return target
+    return None
 
 
 def _point(folder: Path, version: str) -> None:
@@ -299,8 +301,10 @@ class NightlyJob:
         cache_dir: str | os.PathLike[str] | None,
         executor: Executor,
         progress: Progress | None = None,
+        checkpoint: Callable[[str, str], None] | None = None,
     ) -> None:
         self.config = config
+        self.checkpoint = checkpoint
         self.work = Path(work_dir)
         self.models = Path(models_dir)
         self.cache_dir = str(cache_dir) if cache_dir else None
@@ -363,6 +367,11 @@ class NightlyJob:
         _write_json(run_dir / "state.json", state)
         logger.info("nightly %s: %s done in %.1f s", run_dir.name, stage, time.perf_counter() - t0)
 
+    def _point_reached(self, stage: str, where: str) -> None:
+        """Fault-injection point (``where``: ``start`` or ``mid``); tests kill the process here."""
+        if self.checkpoint is not None:
+            self.checkpoint(stage, where)
+
     def _tick(self, stage: str) -> Callable[[int, int], None] | None:
         if self.progress is None:
             return None
@@ -423,6 +432,7 @@ class NightlyJob:
     def _encode(self, run_dir: Path, state: dict[str, Any], inp: BatchInput) -> None:
         if self._stage_done(state, "encode"):
             return
+        self._point_reached("encode", "start")
         t0 = time.perf_counter()
         cfg = self.config.engine
         probe = Engine(cfg, cache_dir=self.cache_dir)
@@ -450,6 +460,7 @@ class NightlyJob:
         for pos, vecs in results:
             i = todo[pos]
             _save_npy(out / f"block-{i:05d}.npy", vecs)
+            self._point_reached("encode", "mid")
         encoded = 0
         for i, (role, items) in enumerate(blocks):
             vecs = np.load(out / f"block-{i:05d}.npy", allow_pickle=False)
@@ -475,12 +486,14 @@ class NightlyJob:
         if self._stage_done(state, "index"):
             self.engine = _engine_at(str(target), self.cache_dir)
             return target
+        self._point_reached("index", "start")
         t0 = time.perf_counter()
         engine = Engine(self.config.engine, cache_dir=self.cache_dir).fit(
             inp.scenarios, inp.companies, progress=self.progress
         )
         encoded = engine.encoder.encoded
         engine.save(target)  # atomic: a temp folder renamed into place
+        self._point_reached("index", "mid")  # saved, not yet live
         _point(self.work / "index", run_dir.name)  # the switch: one atomic rename
         _ENGINES[str(target)] = engine
         self.engine = engine
@@ -500,6 +513,7 @@ class NightlyJob:
     def _learn(self, run_dir: Path, state: dict[str, Any], inp: BatchInput) -> dict[str, Any]:
         if self._stage_done(state, "learn"):
             return dict(state["stages"]["learn"])
+        self._point_reached("learn", "start")
         t0 = time.perf_counter()
         engine = self.engine
         assert engine is not None
@@ -516,6 +530,7 @@ class NightlyJob:
             data, cities, families = self._training_set(engine, grades, current, inp)
             model, rep = train(data, cities, families, self.config.ltr)
             report.update(rep)
+            self._point_reached("learn", "mid")  # trained, not yet adopted
             if model is not None and rep["ndcg_new"] > rep["ndcg_current"]:
                 model.info["run_id"] = run_dir.name
                 model.save(self.models / run_dir.name)
@@ -587,6 +602,7 @@ class NightlyJob:
         snap_dir = self.work / "snapshots" / run_dir.name
         if self._stage_done(state, "rerank"):
             return snap_dir
+        self._point_reached("rerank", "start")
         t0 = time.perf_counter()
         engine = self.engine
         assert engine is not None
@@ -752,6 +768,7 @@ class NightlyJob:
                         json.dumps(result, ensure_ascii=False).encode(), dtype=np.uint8
                     ),
                 )
+            self._point_reached("rerank", "mid")
         loaded = []
         for f in files:
             with np.load(f, allow_pickle=False) as z:
@@ -766,6 +783,7 @@ class NightlyJob:
         snaps = self.work / "snapshots"
         if self._stage_done(state, "diff"):
             return _read_json(run_dir / "diff.json", {})
+        self._point_reached("diff", "start")
         t0 = time.perf_counter()
         previous_dir = current_pointer(snaps)
         if previous_dir is not None and previous_dir.name == run_dir.name:
@@ -784,6 +802,7 @@ class NightlyJob:
         diff = diff_snapshots(previous, current, before)
         diff["previous"] = previous_dir.name if previous_dir else None
         _write_json(run_dir / "diff.json", diff)
+        self._point_reached("diff", "mid")  # computed, the snapshot not yet the last good one
         _point(snaps, run_dir.name)  # this snapshot is now the last good one
         self._finish_stage(
             run_dir,
@@ -837,6 +856,7 @@ def run_nightly(
     config: BatchConfig | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    checkpoint: Callable[[str, str], None] | None = None,
 ) -> BatchResult:
     """Run (or resume) the nightly job; see the module docstring for what lands where."""
     from .local import LocalExecutor
@@ -848,5 +868,6 @@ def run_nightly(
         cache_dir,
         executor or LocalExecutor(),
         progress,
+        checkpoint,
     )
     return job.run(data)
