@@ -37,8 +37,11 @@ def test_run_through_the_api(client, keys):
     with client.app.state.sessions() as s:
         snap = s.get(SnapshotRow, first["snapshot_id"])
         assert snap.source == "nightly" and snap.params["run_id"] == first["run_id"]
-        n = s.scalar(select(func.count()).select_from(SnapshotEntryRow)
-                     .where(SnapshotEntryRow.snapshot_id == snap.id))
+        n = s.scalar(
+            select(func.count())
+            .select_from(SnapshotEntryRow)
+            .where(SnapshotEntryRow.snapshot_id == snap.id)
+        )
         assert n == 2 * 5  # two open scenarios × top 5
     listed = ok(client.get("/batch/runs", headers=keys.header("recruiter")))
     assert listed["data"][0]["diff"] is None and listed["count"] >= 1
@@ -51,23 +54,44 @@ def test_diff_and_live_switch_keep_later_writes(client, keys):
     row = nightly.start_row(holder.sessions, "local", "test")
     base = nightly.run(settings, holder.sessions, row)
     # a firm that fits S2 well arrives, then the next run
-    ok(client.post("/companies", json={
-        "id": "B1", "name": "夜间新增视觉检测有限公司",
-        "description": "工业视觉质检：AOI 光学检测设备、深度学习缺陷检测与产线质检系统。",
-    }, headers=h), 201)
+    ok(
+        client.post(
+            "/companies",
+            json={
+                "id": "B1",
+                "name": "夜间新增视觉检测有限公司",
+                "description": "工业视觉质检：AOI 光学检测设备、深度学习缺陷检测与产线质检系统。",
+            },
+            headers=h,
+        ),
+        201,
+    )
     row = nightly.start_row(holder.sessions, "local", "test")
     result = nightly.run(settings, holder.sessions, row)
     assert result.diff["previous"] == base.run_id
     entered = {e["company_id"]: e for e in result.diff["scenarios"]["S2"]["entered"]}
     assert entered["B1"]["why"] == "new profile"
     # a write after the run: the switch brings the new index up to date before serving it
-    ok(client.post("/companies", json={
-        "id": "B2", "name": "切换后新增氢能有限公司",
-        "description": "质子交换膜电解槽与加氢站运营，独特的夜间切换测试文本。",
-    }, headers=h), 201)
+    ok(
+        client.post(
+            "/companies",
+            json={
+                "id": "B2",
+                "name": "切换后新增氢能有限公司",
+                "description": "质子交换膜电解槽与加氢站运营，独特的夜间切换测试文本。",
+            },
+            headers=h,
+        ),
+        201,
+    )
     assert holder.check_batch()
-    hits = ok(client.post("/search", json={"text": "质子交换膜电解槽 加氢站 夜间切换测试"},
-                          headers=keys.header("recruiter")))
+    hits = ok(
+        client.post(
+            "/search",
+            json={"text": "质子交换膜电解槽 加氢站 夜间切换测试"},
+            headers=keys.header("recruiter"),
+        )
+    )
     assert hits["data"][0]["company_id"] == "B2"
     health = ok(client.get("/health"))
     assert health["data_version"] == health["index_version"]

@@ -26,8 +26,17 @@ POINTS = {"encode": "mid", "index": "mid", "learn": "start", "rerank": "mid", "d
 
 def _env(settings) -> dict[str, str]:
     env = dict(os.environ)
-    for name in ("database_url", "index_dir", "cache_dir", "seed_catalogue", "seed_companies",
-                 "batch_dir", "models_dir", "batch_top_n", "batch_block_size"):
+    for name in (
+        "database_url",
+        "index_dir",
+        "cache_dir",
+        "seed_catalogue",
+        "seed_companies",
+        "batch_dir",
+        "models_dir",
+        "batch_top_n",
+        "batch_block_size",
+    ):
         env[f"MATCHER_{name.upper()}"] = str(getattr(settings, name))
     env["HF_HUB_OFFLINE"] = "1"
     return env
@@ -46,14 +55,28 @@ def test_kill_inside_stage_then_resume(stage, tmp_path, cache_dir):
         good_snapshot = current_pointer(batch / "snapshots")
         live_before = current_pointer(batch / "index")
         # new text so the encode stage has work, then a run held inside the stage
-        ok(client.post("/companies", json={"id": f"K{stage}", "name": f"{stage}阶段测试有限公司",
-                                           "description": f"为{stage}阶段准备的新文本：储能电站运维。"},
-                       headers=h), 201)
+        ok(
+            client.post(
+                "/companies",
+                json={
+                    "id": f"K{stage}",
+                    "name": f"{stage}阶段测试有限公司",
+                    "description": f"为{stage}阶段准备的新文本：储能电站运维。",
+                },
+                headers=h,
+            ),
+            201,
+        )
         env = _env(settings) | {"MATCHER_BATCH_FAULT": f"{stage}:{POINTS[stage]}"}
         if stage == "encode":  # the service cached the new text already: start the job cold
             env["MATCHER_CACHE_DIR"] = str(tmp_path / "cold-cache")
-        proc = subprocess.Popen([sys.executable, "-m", "matcher", "nightly"], env=env,
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "matcher", "nightly"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         marker = batch / f"held-{stage}-{POINTS[stage]}"
         deadline = time.monotonic() + 180
         while not marker.exists():
@@ -61,11 +84,26 @@ def test_kill_inside_stage_then_resume(stage, tmp_path, cache_dir):
             assert time.monotonic() < deadline, "the run never reached the fault point"
             time.sleep(0.05)
         # the service keeps taking writes and answering while the job is held
-        ok(client.post("/companies", json={"id": f"W{stage}", "name": f"{stage}并发写入有限公司",
-                                           "description": "并发写入：光伏组件回收与再利用。"},
-                       headers=h), 201)
-        ok(client.post("/feedback", json={"scenario_id": "S1", "company_id": "T01",
-                                          "stage": "contacted"}, headers=h), 201)
+        ok(
+            client.post(
+                "/companies",
+                json={
+                    "id": f"W{stage}",
+                    "name": f"{stage}并发写入有限公司",
+                    "description": "并发写入：光伏组件回收与再利用。",
+                },
+                headers=h,
+            ),
+            201,
+        )
+        ok(
+            client.post(
+                "/feedback",
+                json={"scenario_id": "S1", "company_id": "T01", "stage": "contacted"},
+                headers=h,
+            ),
+            201,
+        )
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL
@@ -86,8 +124,14 @@ def test_kill_inside_stage_then_resume(stage, tmp_path, cache_dir):
         env.pop("MATCHER_BATCH_FAULT")
         encoded_blocks = sorted((run_dir / "encode").glob("block-*.npy"))
         stamps = {p.name: p.stat().st_mtime_ns for p in encoded_blocks}
-        done = subprocess.run([sys.executable, "-m", "matcher", "nightly"], env=env,
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "matcher", "nightly"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         state = json.loads((run_dir / "state.json").read_text())
         assert state["status"] == "done"  # the same run, resumed
@@ -104,6 +148,9 @@ def test_kill_inside_stage_then_resume(stage, tmp_path, cache_dir):
         assert runs[0]["status"] == "done" and runs[1]["status"] == "interrupted"
         # the service switches to the resumed run's index and keeps the writes made meanwhile
         holder.check_batch()
-        hits = ok(client.post("/search", json={"text": "光伏组件回收与再利用"},
-                              headers=keys.header("recruiter")))
+        hits = ok(
+            client.post(
+                "/search", json={"text": "光伏组件回收与再利用"}, headers=keys.header("recruiter")
+            )
+        )
         assert f"W{stage}" in [m["company_id"] for m in hits["data"][:3]]
