@@ -69,20 +69,25 @@ def main() -> int:
 
     job_mod.EncodeWorker.__call__ = timed_call  # type: ignore[method-assign]
     cfg = BatchConfig(
-        top_n=50, top_m=5, block_size=args.block_size,
+        top_n=50,
+        top_m=5,
+        block_size=args.block_size,
         engine=EngineConfig(encoder=EncoderConfig(name=args.encoder)),
     )
 
     def one(label: str, comps: list) -> dict:  # type: ignore[type-arg]
         inference["s"] = 0.0
         t0 = time.perf_counter()
-        res = run_nightly(BatchInput(scenarios, comps), work / "batch", work / "models",
-                          work / "cache", cfg)
+        res = run_nightly(
+            BatchInput(scenarios, comps), work / "batch", work / "models", work / "cache", cfg
+        )
         wall = time.perf_counter() - t0
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         stages = {k: round(v["seconds"], 1) for k, v in res.stages.items()}
         out = {
-            "run": label, "wall_s": round(wall, 1), "stages_s": stages,
+            "run": label,
+            "wall_s": round(wall, 1),
+            "stages_s": stages,
             "encoded_texts": res.stages["encode"]["encoded"],
             "texts": res.stages["encode"]["texts"],
             "inference_s": round(inference["s"], 1),
@@ -97,26 +102,36 @@ def main() -> int:
     changed = set(rng.sample(range(len(companies)), max(1, round(args.changed * len(companies)))))
     comps2 = [
         replace(c, description=c.description + " 新增：已通过ISO 14001环境管理体系认证。")
-        if i in changed else c
+        if i in changed
+        else c
         for i, c in enumerate(companies)
     ]
     incr = one(f"{args.changed:.0%} changed", comps2)
     summary = {
-        "profiles": args.profiles, "encoder": args.encoder, "scenarios": len(scenarios),
-        "generate_s": round(gen_s, 1), "cpu_count": os.cpu_count(), "full": full,
+        "profiles": args.profiles,
+        "encoder": args.encoder,
+        "scenarios": len(scenarios),
+        "generate_s": round(gen_s, 1),
+        "cpu_count": os.cpu_count(),
+        "full": full,
         "incremental": incr,
         "incremental_encode_vs_full_encode": round(
-            incr["stages_s"]["encode"] / max(full["stages_s"]["encode"], 1e-9), 4),
+            incr["stages_s"]["encode"] / max(full["stages_s"]["encode"], 1e-9), 4
+        ),
     }
     out = Path(args.out)
     all_results = json.loads(out.read_text()) if out.exists() else {}
     all_results[f"{args.encoder}-{args.profiles}"] = summary
     out.write_text(json.dumps(all_results, ensure_ascii=False, indent=1))
-    print(f"\n| run | wall s | {' | '.join(full['stages_s'])} | encoded | outside inference | peak RSS MB |")
+    print(
+        f"\n| run | wall s | {' | '.join(full['stages_s'])} | encoded | outside inference | peak RSS MB |"
+    )
     print("|---|---|" + "---|" * len(full["stages_s"]) + "---|---|---|")
     for r in (full, incr):
-        print(f"| {r['run']} | {r['wall_s']} | {' | '.join(str(v) for v in r['stages_s'].values())} "
-              f"| {r['encoded_texts']} | {r['outside_inference_share']:.1%} | {r['peak_rss_mb']} |")
+        print(
+            f"| {r['run']} | {r['wall_s']} | {' | '.join(str(v) for v in r['stages_s'].values())} "
+            f"| {r['encoded_texts']} | {r['outside_inference_share']:.1%} | {r['peak_rss_mb']} |"
+        )
     print(f"\nincremental encode / full encode: {summary['incremental_encode_vs_full_encode']:.2%}")
     return 0
 
