@@ -68,7 +68,7 @@ def synthesize(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
         name = (
             re.sub(
                 r"^(.{2,3}?)(市)?(.{2})",
-                lambda m: m.group(1) + (m.group(2) or "") + trade,
+                lambda m, trade=trade: m.group(1) + (m.group(2) or "") + trade,
                 base["name"],
                 count=1,
             )

@@ -123,9 +123,8 @@ def main() -> int:
     all_results = json.loads(out.read_text()) if out.exists() else {}
     all_results[f"{args.encoder}-{args.profiles}"] = summary
     out.write_text(json.dumps(all_results, ensure_ascii=False, indent=1))
-    print(
-        f"\n| run | wall s | {' | '.join(full['stages_s'])} | encoded | outside inference | peak RSS MB |"
-    )
+    stage_cols = " | ".join(full["stages_s"])
+    print(f"\n| run | wall s | {stage_cols} | encoded | outside inference | peak RSS MB |")
     print("|---|---|" + "---|" * len(full["stages_s"]) + "---|---|---|")
     for r in (full, incr):
         print(
