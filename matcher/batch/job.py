@@ -19,6 +19,7 @@ their stage.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import logging
 import os
@@ -144,6 +145,10 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _text_hash(company: Company) -> str:
+    return hashlib.sha1(company.text().encode("utf-8")).hexdigest()
 
 
 def current_pointer(folder: Path) -> Path | None:
@@ -439,7 +444,15 @@ class NightlyJob:
         encoder = probe.encoder
         fp = encoder.fingerprint
         cache: EmbeddingCache = encoder.cache
-        texts: dict[Any, list[str]] = probe.texts_to_encode(inp.scenarios, inp.companies)
+        # Firms whose text is unchanged since the last finished encode are skipped without even
+        # normalising their text (their vectors are cached; if the cache was lost, the index
+        # stage encodes what is missing).
+        key = json.dumps([fp, asdict(cfg.encoder), cfg.scenario_focus], sort_keys=True)
+        seen = _read_json(self.work / "encoded.json", {})
+        known = seen.get("companies", {}) if seen.get("key") == key else {}
+        hashes = {c.id: _text_hash(c) for c in inp.companies}
+        changed = [c for c in inp.companies if known.get(c.id) != hashes[c.id]]
+        texts: dict[Any, list[str]] = probe.texts_to_encode(inp.scenarios, changed)
         blocks: list[tuple[Any, list[str]]] = []
         total = 0
         for role, items in texts.items():
@@ -468,6 +481,7 @@ class NightlyJob:
                 cache.put(fp, text_key(fp, role, t), v)
             encoded += len(items)
         cache.save()
+        _write_json(self.work / "encoded.json", {"key": key, "companies": hashes})
         self._finish_stage(
             run_dir,
             state,
@@ -477,6 +491,7 @@ class NightlyJob:
             encoded=encoded,
             cached=total - encoded,
             blocks=len(blocks),
+            unchanged_firms=len(inp.companies) - len(changed),
         )
 
     # -------------------------------------------------------------- stage 2: index
