@@ -38,6 +38,7 @@ def main() -> int:
     ap.add_argument("--block-size", type=int, default=5000)
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks_nightly.json"))
     ap.add_argument("--keep", action="store_true", help="reuse the work folder (warm cache)")
+    ap.add_argument("--change-seed", type=int, default=1, help="which firms change, and how")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -98,10 +99,14 @@ def main() -> int:
         return out
 
     full = one("full", companies)
-    rng = random.Random(1)
+    rng = random.Random(args.change_seed)
     changed = set(rng.sample(range(len(companies)), max(1, round(args.changed * len(companies)))))
     comps2 = [
-        replace(c, description=c.description + " 新增：已通过ISO 14001环境管理体系认证。")
+        replace(
+            c,
+            description=c.description
+            + f" 新增（{args.change_seed}）：已通过ISO 14001环境管理体系认证。",
+        )
         if i in changed
         else c
         for i, c in enumerate(companies)
