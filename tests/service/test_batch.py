@@ -84,7 +84,28 @@ def test_diff_and_live_switch_keep_later_writes(client, keys):
         ),
         201,
     )
-    assert holder.check_batch()
+    # readers keep getting answers while the switch happens
+    import threading
+
+    failures: list[int] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            r = client.get("/scenarios/S1/matches?top_k=5", headers=keys.header("recruiter"))
+            if r.status_code != 200:
+                failures.append(r.status_code)
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for t in readers:
+        t.start()
+    try:
+        assert holder.check_batch()
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert failures == []
     hits = ok(
         client.post(
             "/search",
