@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
 from matcher.catalogue import parse_catalogue
+from matcher.constraints import Filters
 from matcher.errors import DataError
 
 from .. import exports, store
 from ..auth import Admin, AnyRole, Staff
 from ..deps import HolderDep, SessionDep, SettingsDep
 from ..errors import Invalid, TooLarge
-from ..index import Change
+from ..index import Change, IndexHolder
 from ..models import ScenarioRow
 from ..schemas import (
     CatalogueUploaded,
@@ -164,28 +165,6 @@ def upload_catalogue(
     return holder.write(write)
 
 
-def _filters(
-    industry: str | None,
-    city: str | None,
-    min_capital: float | None,
-    space_min: float | None,
-    space_max: float | None,
-    chain: str | None,
-    cert: list[str] | None,
-) -> SearchFilters:
-    return SearchFilters.model_validate(
-        {
-            "industry": industry,
-            "city": city,
-            "min_capital_wan": min_capital,
-            "space_min_m2": space_min,
-            "space_max_m2": space_max,
-            "chain_position": chain,
-            "certifications": cert or [],
-        }
-    )
-
-
 Industry = Annotated[str | None, Query(pattern=r"^[0-9]{1,4}$", description="GB/T code prefix")]
 City = Annotated[str | None, Query(min_length=1, max_length=100)]
 Capital = Annotated[
@@ -198,14 +177,7 @@ TopK = Annotated[int, Query(ge=1, le=200)]
 Page = Annotated[int, Query(ge=1, le=50)]
 
 
-@router.get("/{scenario_id}/matches", response_model=MatchesPublic)
-def matches(
-    scenario_id: str,
-    _: Staff,
-    session: SessionDep,
-    holder: HolderDep,
-    top_k: TopK = 20,
-    page: Page = 1,
+def match_filters(
     industry: Industry = None,
     city: City = None,
     min_capital: Capital = None,
@@ -213,9 +185,37 @@ def matches(
     space_max: Space = None,
     chain: Chain = None,
     cert: Certs = None,
+) -> Filters:
+    """The recruiter's filters, shared by the ranked list and its exports."""
+    return filters_of(
+        SearchFilters.model_validate(
+            {
+                "industry": industry,
+                "city": city,
+                "min_capital_wan": min_capital,
+                "space_min_m2": space_min,
+                "space_max_m2": space_max,
+                "chain_position": chain,
+                "certifications": cert or [],
+            }
+        )
+    )
+
+
+FiltersDep = Annotated[Filters, Depends(match_filters)]
+
+
+@router.get("/{scenario_id}/matches", response_model=MatchesPublic)
+def matches(
+    scenario_id: str,
+    _: Staff,
+    session: SessionDep,
+    holder: HolderDep,
+    f: FiltersDep,
+    top_k: TopK = 20,
+    page: Page = 1,
 ) -> MatchesPublic:
     """Ranked firms for a scenario with score parts and explanations (recruiter controls kept)."""
-    f = filters_of(_filters(industry, city, min_capital, space_min, space_max, chain, cert))
     found = ranked(holder, session, scenario_id, top_k, page, f)
     return MatchesPublic(
         data=[match_public(m) for m in found], count=len(found), page=page, top_k=top_k
@@ -224,26 +224,21 @@ def matches(
 
 def _export(
     scenario_id: str,
-    who_actor: str,
-    session,
-    holder,
+    actor: str,
+    session: Session,
+    holder: IndexHolder,
     top_k: int,
-    f,
-    fmt: str,  # type: ignore[no-untyped-def]
+    f: Filters,
+    fmt: str,
 ) -> Response:
     found = ranked(holder, session, scenario_id, top_k, 1, f)
     companies = {}
     for m in found:
         row, version = store.get_company(session, m.company_id)
         companies[m.company_id] = store.company_of(row, version, with_contact=True)
-    store.record_snapshot(
-        session,
-        "export",
-        who_actor,
-        {"scenario": scenario_id, "format": fmt, "top_k": top_k},
-        found,
-    )
-    store.audit(session, who_actor, "export", "scenario", scenario_id, {"format": fmt})
+    params = {"scenario": scenario_id, "format": fmt, "top_k": top_k}
+    store.record_snapshot(session, "export", actor, params, found)
+    store.audit(session, actor, "export", "scenario", scenario_id, {"format": fmt})
     session.commit()
     title = store.get_scenario_row(session, scenario_id).data.get("title_zh", scenario_id)
     if fmt == "csv":
@@ -251,13 +246,16 @@ def _export(
         media = "text/csv; charset=utf-8"
     else:
         body = exports.to_xlsx(found, companies, title)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        media = XLSX
     filename = f"{scenario_id}-matches.{fmt}"
     return Response(
         body,
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get(
@@ -270,43 +268,27 @@ def matches_csv(
     who: Staff,
     session: SessionDep,
     holder: HolderDep,
+    f: FiltersDep,
     top_k: TopK = 50,
-    industry: Industry = None,
-    city: City = None,
-    min_capital: Capital = None,
-    space_min: Space = None,
-    space_max: Space = None,
-    chain: Chain = None,
-    cert: Certs = None,
 ) -> Response:
     """The ranked list as CSV (UTF-8 with BOM, Chinese headers) for Excel."""
-    f = filters_of(_filters(industry, city, min_capital, space_min, space_max, chain, cert))
     return _export(scenario_id, who.actor, session, holder, top_k, f, "csv")
 
 
 @router.get(
     "/{scenario_id}/matches.xlsx",
     response_class=Response,
-    responses={
-        200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}
-    },
+    responses={200: {"content": {XLSX: {}}}},
 )
 def matches_xlsx(
     scenario_id: str,
     who: Staff,
     session: SessionDep,
     holder: HolderDep,
+    f: FiltersDep,
     top_k: TopK = 50,
-    industry: Industry = None,
-    city: City = None,
-    min_capital: Capital = None,
-    space_min: Space = None,
-    space_max: Space = None,
-    chain: Chain = None,
-    cert: Certs = None,
 ) -> Response:
     """The ranked list as an Excel workbook."""
-    f = filters_of(_filters(industry, city, min_capital, space_min, space_max, chain, cert))
     return _export(scenario_id, who.actor, session, holder, top_k, f, "xlsx")
 
 
