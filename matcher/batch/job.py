@@ -768,7 +768,8 @@ class NightlyJob:
         init: tuple[Any, ...],
     ) -> list[Any]:
         """Run ``worker`` over blocks not finished before; each result is saved as it lands."""
-        files = [out / f"{prefix}-{i:05d}.npz" for i in range(len(blocks))]
+        ext = "npz" if prefix == "sim" else "json"
+        files = [out / f"{prefix}-{i:05d}.{ext}" for i in range(len(blocks))]
         todo = [i for i, f in enumerate(files) if not f.exists()]
         for pos, result in self.executor.map(
             worker, init, [blocks[i] for i in todo], self._tick(stage)
@@ -777,20 +778,14 @@ class NightlyJob:
             if prefix == "sim":
                 _save_npz(files[i], **result)
             else:
-                _save_npz(
-                    files[i],
-                    payload=np.frombuffer(
-                        json.dumps(result, ensure_ascii=False).encode(), dtype=np.uint8
-                    ),
-                )
+                _write_json(files[i], result)
             self._point_reached("rerank", "mid")
+        if prefix != "sim":
+            return [_read_json(f) for f in files]
         loaded = []
         for f in files:
             with np.load(f, allow_pickle=False) as z:
-                if prefix == "sim":
-                    loaded.append({k: z[k] for k in z.files})
-                else:
-                    loaded.append(json.loads(bytes(z["payload"]).decode()))
+                loaded.append({k: z[k] for k in z.files})
         return loaded
 
     # -------------------------------------------------------------- stage 5: diff

@@ -57,7 +57,7 @@ def _moved_most(new: Mapping[str, float], old: Mapping[str, float], up: bool) ->
     if not keys:
         return "", 0.0
     deltas = {k: float(new.get(k, 0.0)) - float(old.get(k, 0.0)) for k in keys}
-    part = (max if up else min)(keys, key=lambda k: (deltas[k], k) if up else (deltas[k], k))
+    part = (max if up else min)(keys, key=lambda k: (deltas[k], k))
     return part, round(deltas[part], 4)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy.orm import Session
 
 from matcher.constraints import Filters
 from matcher.types import Match
 
 from .. import store
+from ..errors import Conflict, Invalid
 from ..index import IndexHolder
 from ..schemas import MatchPublic, SearchFilters
 
@@ -24,8 +23,6 @@ def filters_of(f: SearchFilters) -> Filters:
         and f.space_max_m2 is not None
         and f.space_min_m2 > f.space_max_m2
     ):
-        from ..errors import Invalid
-
         raise Invalid("space_min_m2 is larger than space_max_m2", "space_min_m2")
     return Filters(
         industry_prefix=f.industry,
@@ -49,14 +46,8 @@ def ranked(
     """One page of a scenario's ranking, with the recruiters' pins, exclusions and likes."""
     row = store.get_scenario_row(session, scenario_id)
     if row.status == "retired":
-        from ..errors import Conflict
-
         raise Conflict(f"scenario {scenario_id} is retired, so it is no longer matched")
     controls = store.controls_for(session, scenario_id)
     with holder.reading() as engine:
         matches = engine.match_scenario(scenario_id, page * top_k, filters, controls)
     return list(matches[(page - 1) * top_k : page * top_k])
-
-
-def page_of(items: Sequence[object], page: int, size: int) -> list[object]:
-    return list(items[(page - 1) * size : page * size])
