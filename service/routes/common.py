@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from fastapi import UploadFile
 from sqlalchemy.orm import Session
 
 from matcher.constraints import Filters
 from matcher.types import Match
 
 from .. import store
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, TooLarge
 from ..index import IndexHolder
 from ..schemas import MatchPublic, SearchFilters
 
@@ -51,3 +52,11 @@ def ranked(
     with holder.reading() as engine:
         matches = engine.match_scenario(scenario_id, page * top_k, filters, controls)
     return list(matches[(page - 1) * top_k : page * top_k])
+
+
+def read_upload(file: UploadFile, limit: int) -> bytes:
+    """An uploaded file's bytes, refused (413) past ``limit`` without reading further."""
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"file: larger than {limit} bytes", "file")
+    return data

@@ -13,7 +13,7 @@ from matcher.types import Company
 from .. import imports, store
 from ..auth import AdminOrOwner, AnyRole, Principal, Staff
 from ..deps import HolderDep, SessionDep, SettingsDep
-from ..errors import Forbidden, ServiceError, TooLarge
+from ..errors import Forbidden, ServiceError
 from ..index import Change
 from ..models import CompanyRow, CompanyVersionRow
 from ..schemas import (
@@ -29,7 +29,7 @@ from ..schemas import (
     ImportRowPublic,
     MatchesPublic,
 )
-from .common import match_public
+from .common import match_public, read_upload
 
 router = APIRouter(prefix="/companies", tags=["companies"])
 SUGGESTIONS = 5
@@ -212,9 +212,7 @@ def import_companies(
     settings: SettingsDep,
 ) -> ImportReport:
     """Bulk import with a per-row report; bad rows are rejected, valid rows are kept."""
-    data = file.file.read(settings.max_upload_bytes + 1)
-    if len(data) > settings.max_upload_bytes:
-        raise TooLarge(f"file: larger than {settings.max_upload_bytes} bytes", "file")
+    data = read_upload(file, settings.max_upload_bytes)
     header, table = imports.read_table(data, file.filename or "", settings.max_import_rows)
     report: list[ImportRowPublic] = []
     valid: list[tuple[int, Company, dict[str, str] | None]] = []

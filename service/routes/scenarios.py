@@ -14,7 +14,7 @@ from matcher.errors import DataError
 from .. import exports, store
 from ..auth import Admin, AnyRole, Staff
 from ..deps import HolderDep, SessionDep, SettingsDep
-from ..errors import Invalid, TooLarge
+from ..errors import Invalid
 from ..index import Change, IndexHolder
 from ..models import ScenarioRow
 from ..schemas import (
@@ -31,7 +31,7 @@ from ..schemas import (
     SearchFilters,
     scenario_domain,
 )
-from .common import filters_of, match_public, ranked
+from .common import filters_of, match_public, ranked, read_upload
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
@@ -128,9 +128,7 @@ def upload_catalogue(
     settings: SettingsDep,
 ) -> CatalogueUploaded:
     """Replace the zone's catalogue, all or nothing; scenarios missing from the file retire."""
-    data = file.file.read(settings.max_upload_bytes + 1)
-    if len(data) > settings.max_upload_bytes:
-        raise TooLarge(f"file: larger than {settings.max_upload_bytes} bytes", "file")
+    data = read_upload(file, settings.max_upload_bytes)
     name = (file.filename or "catalogue").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     try:
         text = data.decode("utf-8-sig")
