@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from . import errors
@@ -16,6 +18,7 @@ from .db import make_db, migrate, session_factory
 from .index import IndexHolder
 from .limits import BodyLimit
 from .routes import admin, batch, companies, feedback, health, scenarios, search
+from .ui import routes as ui_routes
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, scenarios, companies, search, feedback, batch, admin):
         app.include_router(module.router)
+    app.include_router(ui_routes.router)
+    app.mount("/static", StaticFiles(directory=ui_routes.HERE / "static"), name="static")
+    app.state.error_page = ui_routes.error_page
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui", status_code=303)
+
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS (closed when empty)"
     )
+    session_hours: float = Field(
+        8.0, gt=0, le=24 * 30, description="how long a web UI sign-in lasts"
+    )
+    cookie_secure: bool = Field(
+        True,
+        description="mark the UI session cookie Secure (HTTPS only; browsers accept it on "
+        "http://localhost). Set false only for a plain-HTTP intranet you trust",
+    )
 
     @field_validator("seed_catalogue", "seed_companies", mode="before")
     @classmethod

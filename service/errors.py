@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError as DbDataError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
@@ -88,34 +89,54 @@ def status_of(exc: Exception) -> int:
     return 500
 
 
+def _reply(
+    request: Request,
+    status: int,
+    body: Mapping[str, object],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """JSON for the API; for web UI paths, the page the UI registered (``error_page``)."""
+    page = getattr(request.app.state, "error_page", None)
+    path = request.url.path
+    if page is not None and (path == "/ui" or path.startswith("/ui/")):
+        detail = body.get("detail")
+        message = str(detail.get("message", "")) if isinstance(detail, dict) else str(detail)
+        response: Response = page(request, status, message)
+        return response
+    return JSONResponse(dict(body), status, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers: service and engine errors, validation, database outages."""
 
-    async def service_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def service_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServiceError)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(_body(exc.message, exc.field), exc.status, headers=headers)
+        return _reply(request, exc.status, _body(exc.message, exc.field), headers)
 
-    async def matcher_error(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(_body(str(exc)), status_of(exc))
+    async def matcher_error(request: Request, exc: Exception) -> Response:
+        return _reply(request, status_of(exc), _body(str(exc)))
 
-    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, (RequestValidationError, ValidationError))
         problems = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
             problems.append({"field": ".".join(loc) or "body", "problem": err.get("msg", "")})
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
-        return JSONResponse(
-            {"detail": {"message": message or "invalid request", "errors": problems}}, 422
+        return _reply(
+            request,
+            422,
+            {"detail": {"message": message or "invalid request", "errors": problems}},
         )
 
-    async def database_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def database_error(request: Request, exc: Exception) -> Response:
         logger.warning("database unavailable: %s", exc.__class__.__name__)
-        return JSONResponse(
-            _body("the database is unavailable; try again in a moment"),
+        return _reply(
+            request,
             503,
-            headers={"Retry-After": "5"},
+            _body("the database is unavailable; try again in a moment"),
+            {"Retry-After": "5"},
         )
 
     app.add_exception_handler(ServiceError, service_error)
@@ -125,28 +146,28 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, database_error)
     app.add_exception_handler(InterfaceError, database_error)
 
-    async def integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def integrity_error(request: Request, exc: Exception) -> Response:
         logger.info("write conflict: %s", exc.__class__.__name__)
-        return JSONResponse(
-            _body("another request changed the same record at the same time; retry"), 409
+        return _reply(
+            request, 409, _body("another request changed the same record at the same time; retry")
         )
 
     app.add_exception_handler(IntegrityError, integrity_error)
 
-    async def value_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def value_error(request: Request, exc: Exception) -> Response:
         logger.info("value refused by the database: %s", exc.__class__.__name__)
-        return JSONResponse(
-            _body("a value cannot be stored: invalid characters or out of range"), 422
+        return _reply(
+            request, 422, _body("a value cannot be stored: invalid characters or out of range")
         )
 
     app.add_exception_handler(DbDataError, value_error)
 
-    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail
         if exc.status_code == 400 and isinstance(detail, str) and "parsing the body" in detail:
             detail = "the body could not be read: send UTF-8 JSON (or a multipart upload)"
         body = {"detail": detail if isinstance(detail, dict) else {"message": str(detail)}}
-        return JSONResponse(body, exc.status_code, headers=getattr(exc, "headers", None))
+        return _reply(request, exc.status_code, body, getattr(exc, "headers", None))
 
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -488,6 +488,20 @@ def feedback_history(
     return list(rows), total
 
 
+def latest_feedback(
+    s: Session, scenario_id: str, company_ids: Sequence[str]
+) -> dict[str, FeedbackRow]:
+    """The most recent feedback per firm for one scenario (firms without any are absent)."""
+    if not company_ids:
+        return {}
+    rows = s.scalars(
+        select(FeedbackRow)
+        .where(FeedbackRow.scenario_id == scenario_id, FeedbackRow.company_id.in_(company_ids))
+        .order_by(FeedbackRow.id)
+    )
+    return {r.company_id: r for r in rows}
+
+
 _EXCLUSIVE = {"pin": "exclude", "exclude": "pin"}
 
 

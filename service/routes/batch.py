@@ -6,13 +6,15 @@ import logging
 import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel
 
 from .. import nightly
 from ..auth import Admin, Staff
+from ..config import Settings
 from ..deps import HolderDep, SessionDep, SettingsDep
 from ..errors import Conflict, NotFound
+from ..index import IndexHolder
 from ..models import BatchRunRow
 from ..schemas import Strict
 
@@ -68,23 +70,30 @@ def run_public(r: BatchRunRow, with_diff: bool = True) -> BatchRunPublic:
 def start_run(
     body: BatchRunCreate,
     who: Admin,
-    request: Request,
     holder: HolderDep,
     settings: SettingsDep,
     session: SessionDep,
 ) -> BatchRunPublic:
     """Start the nightly job now, in the background; poll ``GET /batch/runs/{id}``."""
+    row_id = start_in_background(holder, settings, body.executor, who.actor)
+    row = session.get(BatchRunRow, row_id)
+    assert row is not None
+    return run_public(row)
+
+
+def start_in_background(holder: IndexHolder, settings: Settings, executor: str, actor: str) -> int:
+    """Start a nightly run in a thread (one at a time: 409 while one runs); returns its row id."""
     if not _running.acquire(blocking=False):
         raise Conflict("a nightly run is in progress; wait for it to finish")
     try:
-        row_id = nightly.start_row(holder.sessions, body.executor, who.actor)
+        row_id = nightly.start_row(holder.sessions, executor, actor)
     except BaseException:
         _running.release()
         raise
 
     def work() -> None:
         try:
-            nightly.run(settings, holder.sessions, row_id, body.executor)
+            nightly.run(settings, holder.sessions, row_id, executor)
             holder.check_batch()
         except Exception:
             logger.exception("nightly run %d failed", row_id)
@@ -92,9 +101,7 @@ def start_run(
             _running.release()
 
     threading.Thread(target=work, name=f"nightly-{row_id}", daemon=True).start()
-    row = session.get(BatchRunRow, row_id)
-    assert row is not None
-    return run_public(row)
+    return row_id
 
 
 @router.get("", response_model=BatchRunsPublic)

@@ -14,7 +14,7 @@ from .. import imports, store
 from ..auth import AdminOrOwner, AnyRole, Principal, Staff
 from ..deps import HolderDep, SessionDep, SettingsDep
 from ..errors import Forbidden, ServiceError
-from ..index import Change
+from ..index import Change, IndexHolder
 from ..models import CompanyRow, CompanyVersionRow
 from ..schemas import (
     CompaniesPublic,
@@ -59,6 +59,43 @@ def _suggest(holder: Any, company_id: str, top_k: int) -> list[Any]:
         return [match_public(m) for m in engine.suggest(company_id, top_k)]
 
 
+def save_profile(
+    holder: IndexHolder,
+    who: Principal,
+    company: Company,
+    contact: dict[str, str] | None,
+    mode: Literal["create", "update"],
+) -> CompanySaved:
+    """Store a profile (``mode`` as in ``store.save_company``), update the index, and return it
+    with its scenario suggestions: the one write path for the API and the company portal."""
+    holder.prepare([company])
+
+    def write(s: Session) -> tuple[CompanySaved, Change]:
+        saved = store.save_company(
+            s,
+            company,
+            contact,
+            who.actor,
+            mode=mode,
+            only_id=who.company_id if who.role == "company" else None,
+        )
+        out = CompanySaved(
+            company=company_public(saved.row, saved.version, contact=True),
+            created=saved.created,
+            updated_existing=saved.updated_existing,
+            possible_duplicates=[DuplicatePublic(id=d.id, name=d.name) for d in saved.duplicates]
+            if who.is_staff
+            else [],
+            suggestions=[],
+        )
+        stored = store.company_of(saved.row, saved.version)
+        return out, Change(companies=[stored]) if saved.changed else Change()
+
+    out = holder.write(write)
+    out.suggestions = _suggest(holder, out.company.id, SUGGESTIONS)
+    return out
+
+
 @router.post("", response_model=CompanySaved, status_code=status.HTTP_201_CREATED)
 def create_company(
     body: CompanyCreate, who: AnyRole, holder: HolderDep, response: Response
@@ -77,31 +114,7 @@ def create_company(
     with holder.sessions() as s:
         cid = cid or store.new_company_id(s)
     company, contact = body.to_domain(cid)  # type: ignore[arg-type]
-    holder.prepare([company])
-
-    def write(s: Session) -> tuple[CompanySaved, Change]:
-        saved = store.save_company(
-            s,
-            company,
-            contact,
-            who.actor,
-            mode="create",
-            only_id=who.company_id if who.role == "company" else None,
-        )
-        stored = store.company_of(saved.row, saved.version)
-        out = CompanySaved(
-            company=company_public(saved.row, saved.version, contact=True),
-            created=saved.created,
-            updated_existing=saved.updated_existing,
-            possible_duplicates=[DuplicatePublic(id=d.id, name=d.name) for d in saved.duplicates]
-            if who.is_staff
-            else [],
-            suggestions=[],
-        )
-        return out, Change(companies=[stored]) if saved.changed else Change()
-
-    out = holder.write(write)
-    out.suggestions = _suggest(holder, out.company.id, SUGGESTIONS)
+    out = save_profile(holder, who, company, contact, "create")
     if not out.created:
         response.status_code = status.HTTP_200_OK
     return out
@@ -166,24 +179,7 @@ def update_company(
     """Replace the profile with a new version (earlier versions are kept)."""
     _own(who, company_id)
     company, contact = body.to_domain(company_id)
-    holder.prepare([company])
-
-    def write(s: Session) -> tuple[CompanySaved, Change]:
-        saved = store.save_company(s, company, contact, who.actor, mode="update")
-        out = CompanySaved(
-            company=company_public(saved.row, saved.version, contact=True),
-            created=False,
-            possible_duplicates=[DuplicatePublic(id=d.id, name=d.name) for d in saved.duplicates]
-            if who.is_staff
-            else [],
-            suggestions=[],
-        )
-        stored = store.company_of(saved.row, saved.version)
-        return out, Change(companies=[stored]) if saved.changed else Change()
-
-    out = holder.write(write)
-    out.suggestions = _suggest(holder, company_id, SUGGESTIONS)
-    return out
+    return save_profile(holder, who, company, contact, "update")
 
 
 @router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -220,7 +220,7 @@ def matches(
     )
 
 
-def _export(
+def export_matches(
     scenario_id: str,
     actor: str,
     session: Session,
@@ -229,6 +229,7 @@ def _export(
     f: Filters,
     fmt: str,
 ) -> Response:
+    """The ranked list as a CSV or XLSX download, recorded as an export snapshot and audited."""
     found = ranked(holder, session, scenario_id, top_k, 1, f)
     companies = {}
     for m in found:
@@ -270,7 +271,7 @@ def matches_csv(
     top_k: TopK = 50,
 ) -> Response:
     """The ranked list as CSV (UTF-8 with BOM, Chinese headers) for Excel."""
-    return _export(scenario_id, who.actor, session, holder, top_k, f, "csv")
+    return export_matches(scenario_id, who.actor, session, holder, top_k, f, "csv")
 
 
 @router.get(
@@ -287,7 +288,7 @@ def matches_xlsx(
     top_k: TopK = 50,
 ) -> Response:
     """The ranked list as an Excel workbook."""
-    return _export(scenario_id, who.actor, session, holder, top_k, f, "xlsx")
+    return export_matches(scenario_id, who.actor, session, holder, top_k, f, "xlsx")
 
 
 def control_public(r) -> ControlPublic:  # type: ignore[no-untyped-def]

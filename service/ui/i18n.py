@@ -1,0 +1,270 @@
+"""UI text in Chinese (the default) and English; one table, looked up by key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "app": ("晋江经开区 · 场景招商匹配", "Jinjiang EDZ · Scenario matcher"),
+    "nav.catalogue": ("场景目录", "Scenarios"),
+    "nav.search": ("企业搜索", "Search firms"),
+    "nav.runs": ("夜间批处理", "Nightly runs"),
+    "nav.portal": ("企业信息", "Company profile"),
+    "nav.signout": ("退出", "Sign out"),
+    "nav.api": ("API 文档", "API docs"),
+    "role.admin": ("管理员", "admin"),
+    "role.recruiter": ("招商专员", "recruiter"),
+    "role.company": ("企业", "company"),
+    "signin.title": ("登录", "Sign in"),
+    "signin.key": ("API 密钥", "API key"),
+    "signin.help": (
+        "输入管理员分发的 API 密钥（以 smk_ 开头）。密钥只用于登录，浏览器中仅保存会话。",
+        "Enter the API key the administrator gave you (it starts with smk_). "
+        "The browser keeps only a session, never the key.",
+    ),
+    "signin.submit": ("登录", "Sign in"),
+    "signin.bad": ("密钥无效或已被吊销。", "Unknown or revoked API key."),
+    "signin.empty": ("请输入 API 密钥。", "Enter an API key."),
+    "signin.expired": (
+        "表单已过期，请重新登录。",
+        "The form expired; sign in again.",
+    ),
+    "signin.insecure": (
+        "当前为 HTTP 连接，浏览器不会保存安全会话 Cookie。请使用 HTTPS，"
+        "或由管理员设置 MATCHER_COOKIE_SECURE=false。",
+        "This is a plain HTTP connection, so the browser will not keep the secure session "
+        "cookie. Use HTTPS, or ask the administrator to set MATCHER_COOKIE_SECURE=false.",
+    ),
+    "cat.title": ("场景目录", "Scenario catalogue"),
+    "cat.search": (
+        "搜索场景（标题、描述、关键词、园区）",
+        "Search scenarios (title, text, keywords, park)",
+    ),
+    "cat.counts": (
+        "{composites} 个综合场景，{opportunities} 个场景机会",
+        "{composites} composite scenarios, {opportunities} opportunities",
+    ),
+    "cat.none": ("没有符合条件的场景。", "No scenario matches."),
+    "col.id": ("编号", "ID"),
+    "col.title": ("场景", "Scenario"),
+    "col.value": ("投资额（亿元）", "Value (亿元)"),
+    "col.park": ("园区", "Park"),
+    "col.status": ("状态", "Status"),
+    "col.industry": ("行业", "Industry"),
+    "status.open": ("开放", "open"),
+    "status.in_talks": ("洽谈中", "in talks"),
+    "status.closed": ("已关闭", "closed"),
+    "status.retired": ("已下线", "retired"),
+    "sc.space": ("可提供空间", "Space offered"),
+    "sc.min_invest": ("最低投资", "Minimum investment"),
+    "sc.keywords": ("关键词", "Keywords"),
+    "sc.chain": ("产业链环节", "Chain position"),
+    "sc.certs": ("优先资质", "Preferred certifications"),
+    "sc.ranked": ("匹配企业", "Ranked firms"),
+    "sc.export_csv": ("导出 CSV", "Export CSV"),
+    "sc.export_xlsx": ("导出 Excel", "Export Excel"),
+    "sc.none": ("没有符合筛选条件的企业。", "No firm passes these filters."),
+    "sc.closed": ("该场景已下线，不再匹配。", "This scenario is retired and no longer matched."),
+    "f.title": ("筛选", "Filters"),
+    "f.industry": ("行业代码（GB/T 4754 前缀）", "Industry code (GB/T 4754 prefix)"),
+    "f.city": ("城市", "City"),
+    "f.min_capital": ("注册资本不低于（万元）", "Registered capital at least (万元)"),
+    "f.space_min": ("所需空间 ≥（m²）", "Space needed ≥ (m²)"),
+    "f.space_max": ("所需空间 ≤（m²）", "Space needed ≤ (m²)"),
+    "f.chain": ("产业链环节", "Chain position"),
+    "f.cert": ("资质（逗号分隔）", "Certifications (comma-separated)"),
+    "f.top_k": ("显示条数", "Show"),
+    "f.any": ("不限", "any"),
+    "f.apply": ("应用筛选", "Apply"),
+    "f.clear": ("清除", "Clear"),
+    "chain.upstream": ("上游", "upstream"),
+    "chain.midstream": ("中游", "midstream"),
+    "chain.downstream": ("下游", "downstream"),
+    "chain.service": ("配套服务", "service"),
+    "m.score": ("匹配度", "Score"),
+    "m.pinned": ("置顶", "pinned"),
+    "m.parts": ("得分构成", "Score parts"),
+    "m.terms": ("匹配词", "Matched terms"),
+    "m.evidence": ("证据", "Evidence"),
+    "m.industry": ("行业关系", "Industry"),
+    "m.cross": ("跨语言语义匹配", "cross-lingual match"),
+    "m.failed": ("未满足的条件", "Failed constraints"),
+    "m.profile": ("企业简介", "Profile"),
+    "m.duplicates": ("疑似重复：", "Possible duplicates: "),
+    "part.dense": ("语义", "semantic"),
+    "part.lexical": ("词项", "lexical"),
+    "part.keyword": ("关键词", "keywords"),
+    "part.industry": ("行业", "industry"),
+    "part.structured": ("结构化", "structured"),
+    "part.learned": ("学习排序", "learned"),
+    "level.class": ("同小类", "same class"),
+    "level.group": ("同中类", "same group"),
+    "level.division": ("同大类", "same division"),
+    "level.none": ("行业无直接关联", "no direct industry link"),
+    "level.inferred": ("行业代码由文本推断", "industry code inferred from the text"),
+    "fb.title": ("跟进", "Follow-up"),
+    "fb.shortlisted": ("入围", "shortlisted"),
+    "fb.contacted": ("已联系", "contacted"),
+    "fb.visited": ("已走访", "visited"),
+    "fb.signed": ("已签约", "signed"),
+    "fb.rejected": ("不合适", "rejected"),
+    "fb.note": ("备注（可选）", "Note (optional)"),
+    "fb.latest": ("最新：{stage}（{actor}，{at}）", "Latest: {stage} ({actor}, {at})"),
+    "fb.none": ("尚无跟进记录", "No follow-up yet"),
+    "fb.saved": ("已记录", "Saved"),
+    "search.title": ("企业搜索", "Search firms"),
+    "search.q": (
+        "描述所需的企业或技术（中英文皆可）",
+        "Describe the firm or technology you need (any language)",
+    ),
+    "search.go": ("搜索", "Search"),
+    "search.none": ("没有找到企业。", "No firm found."),
+    "portal.title": ("企业信息", "Company profile"),
+    "portal.intro": (
+        "填写或更新贵企业的信息，提交后即可看到适合的招商场景及理由。",
+        "Fill in or update your firm's profile; after saving you see the scenarios that "
+        "suit it, with reasons.",
+    ),
+    "portal.save": ("保存并查看推荐场景", "Save and see suggested scenarios"),
+    "portal.saved": ("已保存（第 {version} 版）。", "Saved (version {version})."),
+    "portal.unchanged": ("内容未变化，未新增版本。", "Nothing changed; no new version."),
+    "portal.errors": (
+        "请修正标出的字段，信息尚未保存。",
+        "Please fix the marked fields; nothing was saved.",
+    ),
+    "portal.suggestions": ("推荐场景", "Suggested scenarios"),
+    "portal.no_suggestions": ("暂无适合的开放场景。", "No open scenario suits this profile yet."),
+    "portal.list_hint": ("多个值用逗号或顿号分隔", "separate several values with commas"),
+    "co.name": ("企业名称", "Firm name"),
+    "co.credit_code": ("统一社会信用代码", "Unified social credit code"),
+    "co.description": (
+        "企业简介（主营业务、技术、产品）",
+        "Description (business, technology, products)",
+    ),
+    "co.products": ("主要产品", "Products"),
+    "co.industry_codes": ("行业代码（GB/T 4754）", "Industry codes (GB/T 4754)"),
+    "co.city": ("所在城市", "City"),
+    "co.founded": ("成立年份", "Year founded"),
+    "co.registered_capital_wan": ("注册资本（万元）", "Registered capital (万元)"),
+    "co.employees": ("员工人数", "Employees"),
+    "co.certifications": ("资质认证", "Certifications"),
+    "co.listed": ("是否上市", "Listed"),
+    "co.intended_investment_yi": ("拟投资额（亿元）", "Intended investment (亿元)"),
+    "co.space_needed_m2": ("所需用地/厂房（m²）", "Space needed (m²)"),
+    "co.chain_position": ("产业链环节", "Chain position"),
+    "co.contact_name": ("联系人", "Contact person"),
+    "co.contact_phone": ("联系电话", "Phone"),
+    "co.contact_email": ("电子邮箱", "Email"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "err.number": ("请输入数字", "enter a number"),
+    "err.integer": ("请输入整数", "enter a whole number"),
+    "runs.title": ("夜间批处理", "Nightly runs"),
+    "runs.start": ("立即运行", "Run now"),
+    "runs.started": ("已开始第 {id} 次运行。", "Run {id} started."),
+    "runs.none": ("还没有运行记录。", "No run yet."),
+    "runs.id": ("编号", "Run"),
+    "runs.status": ("状态", "Status"),
+    "runs.started_at": ("开始时间", "Started"),
+    "runs.duration": ("耗时", "Duration"),
+    "runs.stages": ("各阶段耗时（秒）", "Seconds per stage"),
+    "runs.changes": ("进入 / 离开", "Entered / left"),
+    "runs.actor": ("发起人", "By"),
+    "runs.diff": ("排名变化", "What changed"),
+    "runs.first": (
+        "首次运行，无可比较的上一次结果。",
+        "First run: nothing earlier to compare with.",
+    ),
+    "runs.nodiff": ("各场景前 N 名没有变化。", "No scenario's top N changed."),
+    "runs.entered": ("进入", "Entered"),
+    "runs.left": ("离开", "Left"),
+    "runs.heatmap": (
+        "热力图：场景 × 高频企业（匹配度）",
+        "Heatmap: scenarios × most frequent firms (score)",
+    ),
+    "runs.no_snapshot": ("本次运行没有快照。", "This run has no snapshot."),
+    "runs.progress": ("进行中：{stage} {done}/{total}", "Running: {stage} {done}/{total}"),
+    "run.status.running": ("运行中", "running"),
+    "run.status.done": ("完成", "done"),
+    "run.status.failed": ("失败", "failed"),
+    "run.status.interrupted": ("中断", "interrupted"),
+    "why.rose": ("排名上升", "rose"),
+    "why.fell": ("排名下降", "fell"),
+    "why.new profile": ("新企业", "new profile"),
+    "why.beat the previous cut-off": ("超过上次的入围线", "beat the previous cut-off"),
+    "why.fell below the cut-off or left the data": (
+        "跌出入围线或已删除",
+        "fell below the cut-off or left the data",
+    ),
+    "why.scenario no longer ranked": ("场景不再排名", "scenario no longer ranked"),
+    "error.title": ("出错了", "Something went wrong"),
+    "error.403": ("无权访问此页面。", "You may not open this page."),
+    "error.back": ("返回首页", "Back to the start page"),
+    "lang.other": ("English", "中文"),
+}
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``t(key, **values)`` in ``lang``; an unknown key shows itself, so a gap is visible."""
+    i = LANGS.index(lang) if lang in LANGS else 0
+
+    def t(key: str, **values: object) -> str:
+        pair = MESSAGES.get(key)
+        text = pair[i] if pair else key
+        return text.format(**values) if values else text
+
+    return t
+
+
+_PROBLEMS: dict[str, tuple[str, str]] = {
+    "missing": ("必填", "required"),
+    "string_too_long": ("最多 {max_length} 个字符", "at most {max_length} characters"),
+    "too_long": ("最多 {max_length} 项", "at most {max_length} values"),
+    "float_parsing": ("请输入数字", "enter a number"),
+    "float_type": ("请输入数字", "enter a number"),
+    "finite_number": ("请输入有限的数字", "enter a finite number"),
+    "int_parsing": ("请输入整数", "enter a whole number"),
+    "int_from_float": ("请输入整数", "enter a whole number"),
+    "int_type": ("请输入整数", "enter a whole number"),
+    "greater_than_equal": ("不能小于 {ge}", "must be at least {ge}"),
+    "less_than_equal": ("不能大于 {le}", "must be at most {le}"),
+    "string_pattern_mismatch": ("格式不正确", "wrong format"),
+    "literal_error": ("请从列表中选择", "choose a value from the list"),
+    "bool_parsing": ("请选择是或否", "choose yes or no"),
+}
+_VALUE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"must be 18 characters, got (\d+)"), "应为 18 位，当前为 {0} 位"),
+    (
+        re.compile(r"contains characters not used in credit codes: (.+)"),
+        "含有信用代码不使用的字符：{0}",
+    ),
+    (re.compile(r"check digit is (.), expected (.)"), "校验位为 {0}，应为 {1}：代码有误"),
+    (re.compile(r"is empty or only whitespace"), "不能为空"),
+    (re.compile(r"'(.+)' is not a GB/T 4754-2017 code"), "{0} 不是 GB/T 4754-2017 行业代码"),
+)
+
+
+def problem(err: Mapping[str, Any], lang: str) -> str:
+    """One pydantic validation error as a short message in ``lang``."""
+    kind = str(err.get("type", ""))
+    msg = str(err.get("msg", "")).removeprefix("Value error, ")
+    i = LANGS.index(lang) if lang in LANGS else 0
+    if kind == "too_long" and isinstance(err.get("input"), str):
+        kind = "string_too_long"  # a text checked after cleaning reports as a sequence
+    if kind in _PROBLEMS:
+        ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (int, float, str))}
+        try:
+            return _PROBLEMS[kind][i].format(**ctx)
+        except (KeyError, IndexError):
+            return msg
+    if lang == "zh":
+        for pattern, text in _VALUE_ERRORS:
+            m = pattern.search(msg)
+            if m:
+                return text.format(*m.groups())
+    return msg
