@@ -108,8 +108,9 @@ def main() -> int:
         print(f"| {name} | {r['median_ms']} | {r['p95_ms']} |")
     if args.out:
         Path(args.out).write_text(
-            json.dumps({"startup_s": round(start_s, 1), "routes": results}, ensure_ascii=False,
-                       indent=1),
+            json.dumps(
+                {"startup_s": round(start_s, 1), "routes": results}, ensure_ascii=False, indent=1
+            ),
             "utf-8",
         )
     return 0

@@ -29,7 +29,11 @@ def test_ruff_clean():
 
 def test_mypy_clean_on_matcher_and_service():
     res = subprocess.run(
-        [*_tool("mypy"), "matcher", "service"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [*_tool("mypy"), "matcher", "service"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr
 

@@ -313,12 +313,14 @@ def cn_queries(codes: list[str], hierarchy: dict[str, qc.SwNode]) -> list[dict[s
     out = []
     for code in codes:
         l2, l1, l3 = _sw_parts(hierarchy, code)
-        out.append({
-            "id": f"cn-{code}",
-            "title": CN_TITLE.format(l2=l2),
-            "description": CN_DESC.format(l2=l2, l1=l1, l3="、".join(l3)),
-            "industry": code,
-        })
+        out.append(
+            {
+                "id": f"cn-{code}",
+                "title": CN_TITLE.format(l2=l2),
+                "description": CN_DESC.format(l2=l2, l1=l1, l3="、".join(l3)),
+                "industry": code,
+            }
+        )
     return out
 
 
@@ -329,12 +331,14 @@ def xl_en_queries(codes: list[str], hierarchy: dict[str, qc.SwNode]) -> list[dic
         l2_en = _translate(SW_EN, l2, "English")
         l1_en = _translate(SW_EN, l1, "English")
         l3_en = [_translate(SW_EN, n, "English") for n in l3]
-        out.append({
-            "id": f"xlen-{code}",
-            "title": EN_TITLE.format(sub=l2_en),
-            "description": XL_EN_DESC.format(l2=l2_en, l1=l1_en, l3=_join_en(l3_en)),
-            "industry": code,
-        })
+        out.append(
+            {
+                "id": f"xlen-{code}",
+                "title": EN_TITLE.format(sub=l2_en),
+                "description": XL_EN_DESC.format(l2=l2_en, l1=l1_en, l3=_join_en(l3_en)),
+                "industry": code,
+            }
+        )
     return out
 
 
@@ -342,13 +346,16 @@ def en_queries(codes: list[str], names: dict[str, qc.GicsNames]) -> list[dict[st
     out = []
     for code in codes:
         n = names[code]
-        out.append({
-            "id": f"en-{code}",
-            "title": EN_TITLE.format(sub=n.sub_industry),
-            "description": EN_DESC.format(sub=n.sub_industry, industry=n.industry,
-                                          sector=n.sector),
-            "industry": code,
-        })
+        out.append(
+            {
+                "id": f"en-{code}",
+                "title": EN_TITLE.format(sub=n.sub_industry),
+                "description": EN_DESC.format(
+                    sub=n.sub_industry, industry=n.industry, sector=n.sector
+                ),
+                "industry": code,
+            }
+        )
     return out
 
 
@@ -359,12 +366,14 @@ def xl_zh_queries(codes: list[str], names: dict[str, qc.GicsNames]) -> list[dict
         sub = _translate(GICS_ZH, n.sub_industry, "Chinese")
         industry = _translate(GICS_ZH, n.industry, "Chinese")
         sector = _translate(GICS_ZH, n.sector, "Chinese")
-        out.append({
-            "id": f"xlzh-{code}",
-            "title": CN_TITLE.format(l2=sub),
-            "description": XL_ZH_DESC.format(sub=sub, industry=industry, sector=sector),
-            "industry": code,
-        })
+        out.append(
+            {
+                "id": f"xlzh-{code}",
+                "title": CN_TITLE.format(l2=sub),
+                "description": XL_ZH_DESC.format(sub=sub, industry=industry, sector=sector),
+                "industry": code,
+            }
+        )
     return out
 
 
@@ -395,8 +404,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus-dir", type=Path, default=qc.DEFAULT_CORPUS_DIR)
     parser.add_argument("--out-dir", type=Path, default=qc.QUERIES_DIR)
-    parser.add_argument("--check", action="store_true",
-                        help="compare with the files in --out-dir instead of writing them")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with the files in --out-dir instead of writing them",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     stale = []

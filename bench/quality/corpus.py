@@ -110,10 +110,18 @@ def load_cn_firms(corpus_dir: Path) -> list[Firm]:
         if not (row["sw2021_l2_code"] and row["sw2021_l1_code"] and row["intro"]):
             skipped += 1
             continue
-        firms.append(Firm(row["stock_code"], row["full_name"] or row["short_name"],
-                          row["intro"], row["sw2021_l2_code"], row["sw2021_l1_code"]))
-    logger.info("%s: kept %d firms, skipped %d without label or text", path.name, len(firms),
-                skipped)
+        firms.append(
+            Firm(
+                row["stock_code"],
+                row["full_name"] or row["short_name"],
+                row["intro"],
+                row["sw2021_l2_code"],
+                row["sw2021_l1_code"],
+            )
+        )
+    logger.info(
+        "%s: kept %d firms, skipped %d without label or text", path.name, len(firms), skipped
+    )
     return _check_unique(firms, path)
 
 
@@ -132,10 +140,18 @@ def load_en_firms(corpus_dir: Path) -> list[Firm]:
         if not (row["gics_sub_industry_code"] and row["gics_industry_code"] and text):
             skipped += 1
             continue
-        firms.append(Firm(en_company_id(row["ticker"]), row["company_name"], text,
-                          row["gics_sub_industry_code"], row["gics_industry_code"]))
-    logger.info("%s: kept %d firms, skipped %d without label or text", path.name, len(firms),
-                skipped)
+        firms.append(
+            Firm(
+                en_company_id(row["ticker"]),
+                row["company_name"],
+                text,
+                row["gics_sub_industry_code"],
+                row["gics_industry_code"],
+            )
+        )
+    logger.info(
+        "%s: kept %d firms, skipped %d without label or text", path.name, len(firms), skipped
+    )
     return _check_unique(firms, path)
 
 
@@ -149,8 +165,9 @@ def load_firms(corpus: str, corpus_dir: Path) -> list[Firm]:
 
 def load_sw_hierarchy(corpus_dir: Path) -> dict[str, SwNode]:
     return {
-        row["code"]: SwNode(row["code"], strip_level_suffix(row["name"]), int(row["level"]),
-                            row["parent_code"])
+        row["code"]: SwNode(
+            row["code"], strip_level_suffix(row["name"]), int(row["level"]), row["parent_code"]
+        )
         for row in _read_csv(corpus_dir / SW_HIERARCHY_FILE)
     }
 

@@ -97,9 +97,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def prepare(
-    corpus_dir: Path, work_dir: Path, queries_dir: Path = qc.QUERIES_DIR
-) -> dict[str, Any]:
+def prepare(corpus_dir: Path, work_dir: Path, queries_dir: Path = qc.QUERIES_DIR) -> dict[str, Any]:
     """Write all engine inputs and qrels; return the manifest (also saved as manifest.json).
 
     Paths in the manifest are relative to the repo root when the files lie beside it.
@@ -108,9 +106,7 @@ def prepare(
     firms = {name: qc.load_firms(name, corpus_dir) for name in sorted(set(qc.RUNS.values()))}
     manifest: dict[str, Any] = {
         "corpus_dir": qc.display_path(corpus_dir),
-        "inputs": {
-            name: _sha256(corpus_dir / name) for name in (qc.CN_FILE, qc.EN_FILE)
-        },
+        "inputs": {name: _sha256(corpus_dir / name) for name in (qc.CN_FILE, qc.EN_FILE)},
         "corpora": {},
         "runs": {},
     }
@@ -126,8 +122,10 @@ def prepare(
         queries = qc.read_jsonl(queries_dir / f"{run}.jsonl")
         qc.write_jsonl(
             scenarios_path(work_dir, run),
-            ({"id": q["id"], "title": q["title"], "description": q["description"]}
-             for q in queries),
+            (
+                {"id": q["id"], "title": q["title"], "description": q["description"]}
+                for q in queries
+            ),
         )
         qrels = build_qrels(queries, firms[corpus_name])
         write_qrels(qrels_path(work_dir, run), qrels)

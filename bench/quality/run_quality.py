@@ -88,12 +88,20 @@ def cli_command(
     extra: Sequence[str] = (),
 ) -> list[str]:
     cmd = [
-        python, "-m", "matcher", "rank",
-        "--companies", str(companies),
-        "--scenarios", str(scenarios),
-        "--top-k", str(top_k),
-        "--output", str(output),
-        "--method", method.name,
+        python,
+        "-m",
+        "matcher",
+        "rank",
+        "--companies",
+        str(companies),
+        "--scenarios",
+        str(scenarios),
+        "--top-k",
+        str(top_k),
+        "--output",
+        str(output),
+        "--method",
+        method.name,
     ]
     if method.encoder:
         cmd += ["--encoder", method.encoder]
@@ -105,7 +113,11 @@ def run_cli(cmd: Sequence[str], timeout: float) -> tuple[float, int, str]:
     start = time.perf_counter()
     try:
         proc = subprocess.run(
-            list(cmd), cwd=qc.REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+            list(cmd),
+            cwd=qc.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
@@ -119,8 +131,9 @@ def score_output(output: Path, qrels_file: Path) -> dict[str, Any]:
     qrels = load_qrels_csv(qrels_file)
     unknown = sorted(set(run) - set(qrels))
     if unknown:
-        logger.warning("%s: %d scenario ids not in the qrels, e.g. %s", output, len(unknown),
-                       unknown[0])
+        logger.warning(
+            "%s: %d scenario ids not in the qrels, e.g. %s", output, len(unknown), unknown[0]
+        )
     default = evaluate_run(run, qrels, NDCG_K, RECALL_K)
     strict = evaluate_run(run, qrels, NDCG_K, RECALL_K, min_grade=2)
     return {"metrics": dataclasses.asdict(default), "strict": dataclasses.asdict(strict)}
@@ -139,8 +152,9 @@ def ratio_rows(
             cells: dict[str, Any] = {}
             for key in METRIC_KEYS:
                 fused = by_key.get((run, fusion))
-                scored = [(by_key[(run, s)]["metrics"][key], s) for s in singles
-                          if (run, s) in by_key]
+                scored = [
+                    (by_key[(run, s)]["metrics"][key], s) for s in singles if (run, s) in by_key
+                ]
                 if fused is None or not scored:
                     cells[key] = None
                     continue
@@ -176,22 +190,32 @@ def markdown_table(
         for run in runs:
             for key in METRIC_KEYS:
                 cell = row["runs"][run][key]
-                cells.append(f"{cell['ratio']:.2f}" if cell and cell["ratio"] is not None
-                             else "n/a")
+                cells.append(
+                    f"{cell['ratio']:.2f}" if cell and cell["ratio"] is not None else "n/a"
+                )
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "| method | " + " | ".join(f"{run} seconds" for run in runs) + " |",
-              "|" + "---|" * (len(runs) + 1)]
+    lines += [
+        "",
+        "| method | " + " | ".join(f"{run} seconds" for run in runs) + " |",
+        "|" + "---|" * (len(runs) + 1),
+    ]
     for m in methods:
         secs = [by_key.get((run, m.spec), {}).get("seconds") for run in runs]
-        lines.append(f"| {m.spec} | "
-                     + " | ".join("n/a" if s is None else f"{s:.1f}" for s in secs) + " |")
+        lines.append(
+            f"| {m.spec} | " + " | ".join("n/a" if s is None else f"{s:.1f}" for s in secs) + " |"
+        )
     return "\n".join(lines)
 
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=qc.REPO_ROOT,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=qc.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
     return out.stdout.strip() or None
@@ -222,14 +246,28 @@ def run_all(
             out.unlink(missing_ok=True)
             # The CLI runs from the repo root, so repo-relative paths work and keep the
             # results file free of machine-specific paths.
-            cmd = cli_command(python, m, Path(info["companies"]), Path(info["scenarios"]),
-                              Path(qc.display_path(out)), top_k, Path(cache_dir), extra_args)
+            cmd = cli_command(
+                python,
+                m,
+                Path(info["companies"]),
+                Path(info["scenarios"]),
+                Path(qc.display_path(out)),
+                top_k,
+                Path(cache_dir),
+                extra_args,
+            )
             logger.info("%s / %s: %s", run, m.spec, " ".join(cmd))
             seconds, code, stderr = run_cli(cmd, timeout)
-            record: dict[str, Any] = {"run": run, "method": m.spec,
-                                      "command": ["python", *cmd[1:]],
-                                      "seconds": round(seconds, 2), "returncode": code,
-                                      "error": None, "metrics": None, "strict": None}
+            record: dict[str, Any] = {
+                "run": run,
+                "method": m.spec,
+                "command": ["python", *cmd[1:]],
+                "seconds": round(seconds, 2),
+                "returncode": code,
+                "error": None,
+                "metrics": None,
+                "strict": None,
+            }
             if code != 0 or not out.exists():
                 record["error"] = stderr.strip() or f"exit code {code}, no output file"
                 logger.error("%s / %s failed: %s", run, m.spec, record["error"][-500:])
@@ -261,13 +299,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--methods", default=DEFAULT_METHODS)
     parser.add_argument("--runs", default=",".join(qc.RUNS))
-    parser.add_argument("--queries-dir", type=Path, default=qc.QUERIES_DIR,
-                        help="frozen query files (default: the committed ones)")
+    parser.add_argument(
+        "--queries-dir",
+        type=Path,
+        default=qc.QUERIES_DIR,
+        help="frozen query files (default: the committed ones)",
+    )
     parser.add_argument("--top-k", type=int, default=RECALL_K)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per CLI call")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the CLI")
-    parser.add_argument("--cli-args", default="",
-                        help="extra arguments for every CLI call, e.g. '--exact'")
+    parser.add_argument(
+        "--cli-args", default="", help="extra arguments for every CLI call, e.g. '--exact'"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -278,12 +321,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [r for r in runs if r not in qc.RUNS]
     if unknown:
         parser.error(f"unknown runs {unknown}; expected some of {list(qc.RUNS)}")
-    report = run_all(args.corpus_dir, args.work_dir, methods, runs, args.top_k, args.python,
-                     args.timeout, args.queries_dir, shlex.split(args.cli_args))
+    report = run_all(
+        args.corpus_dir,
+        args.work_dir,
+        methods,
+        runs,
+        args.top_k,
+        args.python,
+        args.timeout,
+        args.queries_dir,
+        shlex.split(args.cli_args),
+    )
     report["command"] = ["python", "-m", "bench.quality.run_quality", *sys.argv[1:]]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
-                        encoding="utf-8")
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote %s", args.out)
     print(markdown_table(report["results"], runs, methods, report["ratios"]))
     return 1 if any(r["error"] for r in report["results"]) else 0

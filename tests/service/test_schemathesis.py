@@ -3,47 +3,24 @@ operation, as every role, against a real server on loopback. No response may be 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from .conftest import make_keys, make_settings
+from .conftest import live_server, make_keys, make_settings
 
 EXAMPLES = 50
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live(db_url, tmp_path_factory, cache_dir):
-    import uvicorn
-
     from service.app import create_app
 
     app = create_app(make_settings(db_url, tmp_path_factory.mktemp("live"), cache_dir))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    keys = make_keys(app)
-    yield f"http://127.0.0.1:{port}", keys, app
-    server.should_exit = True
-    thread.join(timeout=30)
+    with live_server(app) as base:
+        yield base, make_keys(app), app
 
 
 def _run_operation(op, mode, examples: int, base: str, keys) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -447,3 +448,15 @@ def test_run_pages_show_timings_diff_and_heatmap(client, keys):
     assert all(35 <= int(c) <= 92 for c in cells) and "35" in cells and "92" in cells
     admin = sign_in(client, keys.admin)
     assert 'id="start-run"' in admin.get("/ui/runs").text
+    started = admin.post("/ui/runs", data={"csrf": csrf_of(admin, "/ui/runs")})
+    assert started.status_code == 303 and started.headers["location"] == "/ui/runs"
+    newest = nightly.latest_rows
+    deadline = time.monotonic() + 180
+    while True:
+        with client.app.state.sessions() as s:
+            last = newest(s, 1)[0]
+        if last.id > row.id and last.status != "running":
+            break
+        assert time.monotonic() < deadline, "the run started from the page did not finish"
+        time.sleep(0.2)
+    assert last.status == "done" and last.actor.startswith("key:")

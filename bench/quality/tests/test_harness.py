@@ -20,8 +20,16 @@ from bench.quality import prepare as prep
 from bench.quality import run_quality as rq
 from matcher.evaluate import load_qrels_csv
 
-CN_HEADER = ["stock_code", "short_name", "full_name", "intro", "sw2021_l1_code", "sw2021_l1",
-             "sw2021_l2_code", "sw2021_l2"]
+CN_HEADER = [
+    "stock_code",
+    "short_name",
+    "full_name",
+    "intro",
+    "sw2021_l1_code",
+    "sw2021_l1",
+    "sw2021_l2_code",
+    "sw2021_l2",
+]
 CN_AUTO = ["280000", "汽车", "280200", "汽车零部件"]
 CN_TCM = ["370000", "医药生物", "370200", "中药Ⅱ"]
 CN_ROWS = [
@@ -32,8 +40,7 @@ CN_ROWS = [
     ["000005", "戊", "戊药业股份有限公司", "中药饮片与中成药生产企业。", *CN_TCM],
     ["000006", "己", "己股份有限公司", "中药材种植与中药制剂。", *CN_TCM],
     ["000007", "庚", "庚股份有限公司", "现代中药研发。", *CN_TCM],
-    ["000008", "辛", "辛股份有限公司", "化学原料药。", "370000", "医药生物", "370100",
-     "化学制药"],
+    ["000008", "辛", "辛股份有限公司", "化学原料药。", "370000", "医药生物", "370100", "化学制药"],
     ["000009", "壬", "壬股份有限公司", "没有行业标签的公司。", "", "", "", ""],
     ["000010", "癸", "癸股份有限公司", "机械一。", "640000", "机械设备", "640400", ""],
     ["000011", "子", "子股份有限公司", "机械二。", "640000", "机械设备", "640400", ""],
@@ -51,8 +58,14 @@ SW_ROWS = [
     ["370201", "中药Ⅲ", "3", "370200", "中药Ⅱ"],
     ["640000", "机械设备", "1", "", ""],
 ]
-EN_HEADER = ["ticker", "company_name", "description_bloomberg", "description_yahoo",
-             "gics_sub_industry_code", "gics_industry_code"]
+EN_HEADER = [
+    "ticker",
+    "company_name",
+    "description_bloomberg",
+    "description_yahoo",
+    "gics_sub_industry_code",
+    "gics_industry_code",
+]
 EN_ROWS = [
     ["AAA", "AAA SOFT", "Application software for banks.", "", "45103010", "451030"],
     ["BBB", "BBB SOFT", "Cloud application software.", "Long text.", "45103010", "451030"],
@@ -63,15 +76,38 @@ EN_ROWS = [
     ["NOLBL", "NO LABEL", "Some text.", "", "", ""],
     ["NOTXT", "NO TEXT", "", "", "45103010", "451030"],
 ]
-GICS_HEADER = ["sub_industry_code", "sub_industry", "industry_code", "industry",
-               "industry_group_code", "industry_group", "sector_code", "sector"]
+GICS_HEADER = [
+    "sub_industry_code",
+    "sub_industry",
+    "industry_code",
+    "industry",
+    "industry_group_code",
+    "industry_group",
+    "sector_code",
+    "sector",
+]
 GICS_ROWS = [
-    ["45103010", "Application Software", "451030", "Software", "4510", "Software & Services",
-     "45", "Information Technology"],
-    ["45103020", "Systems Software", "451030", "Software", "4510", "Software & Services", "45",
-     "Information Technology"],
-    ["35201010", "Biotechnology", "352010", "Biotechnology", "3520", "Pharma", "35",
-     "Health Care"],
+    [
+        "45103010",
+        "Application Software",
+        "451030",
+        "Software",
+        "4510",
+        "Software & Services",
+        "45",
+        "Information Technology",
+    ],
+    [
+        "45103020",
+        "Systems Software",
+        "451030",
+        "Software",
+        "4510",
+        "Software & Services",
+        "45",
+        "Information Technology",
+    ],
+    ["35201010", "Biotechnology", "352010", "Biotechnology", "3520", "Pharma", "35", "Health Care"],
 ]
 
 
@@ -87,8 +123,9 @@ def corpus_dir(tmp_path: Path) -> Path:
     d = tmp_path / "eval"
     d.mkdir()
     _write_csv(d / qc.CN_FILE, CN_HEADER, CN_ROWS)
-    _write_csv(d / qc.SW_HIERARCHY_FILE, ["code", "name", "level", "parent_code", "parent_name"],
-               SW_ROWS)
+    _write_csv(
+        d / qc.SW_HIERARCHY_FILE, ["code", "name", "level", "parent_code", "parent_name"], SW_ROWS
+    )
     _write_csv(d / qc.EN_FILE, EN_HEADER, EN_ROWS)
     _write_csv(d / qc.GICS_HIERARCHY_FILE, GICS_HEADER, GICS_ROWS)
     return d
@@ -112,7 +149,7 @@ def queries_dir(corpus_dir: Path, tmp_path: Path) -> Path:
     return d
 
 
-FAKE_CLI = '''\
+FAKE_CLI = """\
 import argparse, csv, json, random, re, sys
 argv = sys.argv[1:]
 assert argv[:3] == ["-m", "matcher", "rank"], argv
@@ -142,7 +179,7 @@ with open(a.scenarios, encoding="utf-8") as fh, open(a.output, "w", encoding="ut
         matches = [{"company_id": cid, "score": float(score), "explanation": a.method}
                    for score, cid in ranked[: a.top_k]]
         out.write(json.dumps({"scenario_id": s["id"], "matches": matches}) + "\\n")
-'''
+"""
 
 
 @pytest.fixture
@@ -238,12 +275,13 @@ class TestPrepare:
 class TestScoring:
     def test_score_fake_output(self, tmp_path: Path) -> None:
         qrels = tmp_path / "qrels.csv"
-        qrels.write_text("scenario_id,company_id,grade\nq1,a,2\nq1,b,1\nq2,c,1\n",
-                         encoding="utf-8")
+        qrels.write_text("scenario_id,company_id,grade\nq1,a,2\nq1,b,1\nq2,c,1\n", encoding="utf-8")
         out = tmp_path / "OUT.jsonl"
         records = [
-            {"scenario_id": "q1", "matches": [{"company_id": "b", "score": 0.9},
-                                              {"company_id": "a", "score": 0.8}]},
+            {
+                "scenario_id": "q1",
+                "matches": [{"company_id": "b", "score": 0.9}, {"company_id": "a", "score": 0.8}],
+            },
             {"scenario_id": "q2", "matches": [{"company_id": "x", "score": 0.5}]},
         ]
         out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
@@ -267,29 +305,64 @@ class TestRunQuality:
     def test_parse_methods(self) -> None:
         methods = rq.parse_methods("random, lexical,dense:use,dense:e5,fusion")
         assert [(m.name, m.encoder) for m in methods] == [
-            ("random", None), ("lexical", None), ("dense", "use"), ("dense", "e5"),
-            ("fusion", None)]
+            ("random", None),
+            ("lexical", None),
+            ("dense", "use"),
+            ("dense", "e5"),
+            ("fusion", None),
+        ]
         assert methods[3].slug == "dense-e5"
         for bad in ("bm25", "lexical:e5", "fusion,fusion"):
             with pytest.raises(ValueError):
                 rq.parse_methods(bad)
 
     def test_cli_command(self, tmp_path: Path) -> None:
-        cmd = rq.cli_command("py", rq.Method("dense:e5", "dense", "e5"), Path("c.csv"),
-                             Path("q.jsonl"), Path("o.jsonl"), 50, Path("cache"))
-        assert cmd == ["py", "-m", "matcher", "rank", "--companies", "c.csv", "--scenarios",
-                       "q.jsonl", "--top-k", "50", "--output", "o.jsonl", "--method", "dense",
-                       "--encoder", "e5", "--cache-dir", "cache"]
+        cmd = rq.cli_command(
+            "py",
+            rq.Method("dense:e5", "dense", "e5"),
+            Path("c.csv"),
+            Path("q.jsonl"),
+            Path("o.jsonl"),
+            50,
+            Path("cache"),
+        )
+        assert cmd == [
+            "py",
+            "-m",
+            "matcher",
+            "rank",
+            "--companies",
+            "c.csv",
+            "--scenarios",
+            "q.jsonl",
+            "--top-k",
+            "50",
+            "--output",
+            "o.jsonl",
+            "--method",
+            "dense",
+            "--encoder",
+            "e5",
+            "--cache-dir",
+            "cache",
+        ]
 
     def test_ratio_rows(self) -> None:
         methods = rq.parse_methods("random,lexical,dense:use,fusion")
 
         def rec(method: str, v: float) -> dict[str, object]:
-            return {"run": "cn", "method": method,
-                    "metrics": {"ndcg_at_10": v, "recall_at_50": v / 2, "mrr": 0.0}}
+            return {
+                "run": "cn",
+                "method": method,
+                "metrics": {"ndcg_at_10": v, "recall_at_50": v / 2, "mrr": 0.0},
+            }
 
-        results = [rec("random", 0.9), rec("lexical", 0.4), rec("dense:use", 0.5),
-                   rec("fusion", 0.6)]
+        results = [
+            rec("random", 0.9),
+            rec("lexical", 0.4),
+            rec("dense:use", 0.5),
+            rec("fusion", 0.6),
+        ]
         (row,) = rq.ratio_rows(results, ["cn"], methods)
         cells = row["runs"]["cn"]
         assert cells["ndcg_at_10"] == {"ratio": pytest.approx(1.2), "best_single": "dense:use"}
@@ -297,15 +370,32 @@ class TestRunQuality:
         assert cells["mrr"]["ratio"] is None  # best single is 0
 
     def test_end_to_end_with_fake_cli(
-        self, corpus_dir: Path, queries_dir: Path, tmp_path: Path, fake_python: str,
+        self,
+        corpus_dir: Path,
+        queries_dir: Path,
+        tmp_path: Path,
+        fake_python: str,
         capsys: pytest.CaptureFixture[str],
     ) -> None:
         out = tmp_path / "results.json"
-        code = rq.main([
-            "--corpus-dir", str(corpus_dir), "--work-dir", str(tmp_path / "work"),
-            "--queries-dir", str(queries_dir), "--out", str(out), "--python", fake_python,
-            "--methods", "random,lexical,dense:broken,fusion", "--runs", "cn,en",
-        ])
+        code = rq.main(
+            [
+                "--corpus-dir",
+                str(corpus_dir),
+                "--work-dir",
+                str(tmp_path / "work"),
+                "--queries-dir",
+                str(queries_dir),
+                "--out",
+                str(out),
+                "--python",
+                fake_python,
+                "--methods",
+                "random,lexical,dense:broken,fusion",
+                "--runs",
+                "cn,en",
+            ]
+        )
         assert code == 1  # dense:broken failed
         report = json.loads(out.read_text(encoding="utf-8"))
         by_key = {(r["run"], r["method"]): r for r in report["results"]}
@@ -339,7 +429,11 @@ class TestRealCorpus:
             committed = (qc.QUERIES_DIR / f"{run}.jsonl").read_text(encoding="utf-8")
             assert bq.render(queries) == committed, f"{run}.jsonl differs from a fresh build"
         assert {r: len(q) for r, q in built.items()} == {
-            "cn": 59, "en": 139, "xl_en_over_cn": 26, "xl_zh_over_en": 30}
+            "cn": 59,
+            "en": 139,
+            "xl_en_over_cn": 26,
+            "xl_zh_over_en": 30,
+        }
 
     def test_prepare_real(self, tmp_path: Path) -> None:
         manifest = prep.prepare(REAL, tmp_path)

@@ -1,0 +1,321 @@
+"""The web UI in a real browser: Playwright drives Debian's Chromium against a live server on
+the bundled data (13 composite scenarios, 28 opportunities, 572 firms).
+
+Needs ``/usr/bin/chromium`` (``apt-get install -y chromium fonts-noto-cjk``) and the
+``playwright`` package (no ``playwright install``: it would download a browser). Without them
+these tests skip with the reason, except where ``MATCHER_REQUIRE_BROWSER=1`` (``.ci/run`` sets
+it): there they fail. Screenshots of the main pages go to ``MATCHER_SCREENSHOTS`` (default
+``test-artifacts/screenshots``).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..conftest import ROOT
+from .conftest import Keys, live_server, make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+COMPANY_ID = "F0002"  # a firm in data/companies.jsonl; its key signs in to the portal
+pytestmark = pytest.mark.browser
+
+
+def _missing() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed: pip install -e '.[dev]'"
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM}: apt-get install -y chromium fonts-noto-cjk"
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    reason = _missing()
+    if reason:
+        if os.environ.get("MATCHER_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required here (MATCHER_REQUIRE_BROWSER=1): {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    folder = Path(os.environ.get("MATCHER_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def site(chromium, tmp_path_factory, cache_dir) -> Iterator[tuple[str, Keys, object]]:
+    """The service on SQLite with the bundled data, two nightly runs (a firm added between
+    them), and one key per role."""
+    from service import auth, nightly
+    from service.app import create_app
+    from service.db import transaction
+
+    folder = tmp_path_factory.mktemp("ui")
+    settings = make_settings(
+        f"sqlite:///{folder / 'matcher.db'}",
+        folder,
+        cache_dir,
+        seed_catalogue=ROOT / "data" / "scenarios.yaml",
+        seed_companies=ROOT / "data" / "companies.jsonl",
+        batch_top_n=10,
+        batch_block_size=200,
+    )
+    app = create_app(settings)
+    with live_server(app) as base:
+        made = {}
+        with transaction(app.state.sessions) as s:
+            for name, role, company in (
+                ("admin", "admin", None),
+                ("recruiter", "recruiter", None),
+                ("company", "company", COMPANY_ID),
+                ("other_company", "company", "NEWFIRM"),
+            ):
+                _, made[name] = auth.create_key(s, role, company, name=name)
+        keys = Keys(**made)
+        holder = app.state.holder
+        nightly.run(settings, holder.sessions, nightly.start_row(holder.sessions, "local", "ci"))
+        firm = {
+            "name": "晋江智慧储能系统有限公司",
+            "description": "工商业储能电站与园区微电网：储能变流器PCS、电池管理系统BMS、"
+            "能量管理平台，已在泉州建成多个用户侧储能项目。",
+            "industry_codes": ["3841"],
+            "city": "晋江市",
+            "chain_position": "midstream",
+        }
+        r = httpx.post(f"{base}/companies", json=firm, headers=keys.header("admin"), timeout=60)
+        assert r.status_code == 201, r.text
+        nightly.run(settings, holder.sessions, nightly.start_row(holder.sessions, "local", "ci"))
+        # the browser uses "localhost": a Secure cookie is kept there over plain HTTP
+        yield base.replace("127.0.0.1", "localhost"), keys, app
+
+
+def new_page(chromium, base: str):
+    context = chromium.new_context(
+        base_url=base, viewport={"width": 1366, "height": 900}, locale="zh-CN"
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return context, page
+
+
+def sign_in(page, key: str) -> None:
+    page.goto("/ui")
+    page.fill("#key", key)
+    page.click("button[type=submit]")
+
+
+def test_recruiter_finds_filters_gives_feedback_and_exports(chromium, site, shots):
+    from playwright.sync_api import expect
+
+    base, keys, app = site
+    context, page = new_page(chromium, base)
+    sign_in(page, keys.recruiter)
+    page.wait_for_url("**/ui/catalogue")
+    cookie = next(c for c in context.cookies() if c["name"] == "matcher_session")
+    assert cookie["httpOnly"] and cookie["secure"]
+    assert page.evaluate("document.cookie").find("matcher_session") == -1  # not readable by JS
+    counts = page.inner_text("#counts")
+    assert "13 个综合场景" in counts and "28 个场景机会" in counts
+    page.screenshot(path=shots / "catalogue.png")
+
+    page.fill("#q", "储能")  # htmx narrows the catalogue as one types
+    expect(page.locator("#counts")).not_to_contain_text("28 个场景机会")
+    link = page.locator("#catalogue a[href^='/ui/scenarios/']").first
+    scenario_id = link.get_attribute("href").rsplit("/", 1)[1]
+    link.click()
+    page.wait_for_url(f"**/ui/scenarios/{scenario_id}")
+    all_firms = page.locator("article.match").count()
+    assert all_firms == 20
+    assert page.locator("article.match mark").count() > 0  # matched terms highlighted
+    assert page.locator("article.match .bar").count() >= 4 * all_firms  # score-part bars
+
+    page.select_option("#f-chain", "midstream")  # a filter, applied without a page load
+    page.fill("#f-city", "泉州市")
+    page.click("#filters button[type=submit]")
+    page.wait_for_url(re.compile(r".*chain=midstream.*"))
+    firms = page.locator("article.match")
+    n = firms.count()
+    assert 0 < n < all_firms
+    assert "city=%E6%B3%89%E5%B7%9E%E5%B8%82" in page.url
+
+    first = firms.first
+    company_id = first.get_attribute("data-company")
+    first.locator("input[name=note]").fill("周三电话联系，对方有意向")
+    first.locator("button[value=shortlisted]").click()
+    status = page.locator(f"#fb-{company_id} .ok")
+    status.wait_for()
+    assert "已记录" in status.inner_text()
+    assert "入围" in page.inner_text(f"#fb-{company_id} .state")
+    with app.state.sessions() as s:
+        from service.models import FeedbackRow
+
+        row = s.query(FeedbackRow).order_by(FeedbackRow.id.desc()).first()
+    assert (row.scenario_id, row.company_id, row.stage) == (scenario_id, company_id, "shortlisted")
+    assert row.note == "周三电话联系，对方有意向"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=shots / "scenario.png")
+
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    download = info.value
+    assert download.suggested_filename == f"{scenario_id}-matches.csv"
+    text = Path(download.path()).read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) - 1 == n and company_id in rows[1]  # the filtered list, same order
+    with page.expect_download() as info:
+        page.click("#export-xlsx")
+    assert Path(info.value.path()).read_bytes()[:2] == b"PK"
+    context.close()
+
+
+def test_free_text_search_in_english_finds_chinese_firms(chromium, site, shots):
+    base, keys, _ = site
+    context, page = new_page(chromium, base)
+    sign_in(page, keys.recruiter)
+    page.wait_for_url("**/ui/catalogue")
+    page.click("a[href='/ui/search']")
+    page.fill("#q", "rooftop solar power plant operation and maintenance")
+    page.click("#filters button[type=submit]")
+    page.locator("article.match").first.wait_for()
+    names = page.locator("article.match h3").all_inner_texts()
+    assert len(names) == 20 and any("光伏" in n or "电力" in n or "能源" in n for n in names[:5])
+    page.screenshot(path=shots / "search.png", full_page=False)
+    context.close()
+
+
+def test_company_submits_its_profile_and_sees_suggestions(chromium, site, shots):
+    base, keys, app = site
+    context, page = new_page(chromium, base)
+    sign_in(page, keys.other_company)
+    page.wait_for_url("**/ui/portal")
+    assert page.locator("#suggestions article").count() == 0  # not registered yet
+    page.fill("#c-name", "泉州绿色鞋材科技有限公司")
+    page.fill(
+        "#c-description",
+        "研发生产运动鞋用生物基可降解鞋底材料、再生EVA发泡材料，服务晋江运动鞋服品牌的绿色供应链。",
+    )
+    page.fill("#c-products", "可降解鞋底、再生EVA")
+    page.fill("#c-industry_codes", "2929")
+    page.fill("#c-city", "泉州市")
+    page.fill("#c-registered_capital_wan", "3000")
+    page.select_option("#c-chain_position", "upstream")
+    page.fill("#c-contact_name", "林女士")
+    page.click("#save")
+    page.wait_for_url("**/ui/portal?saved=1")
+    assert "已保存（第 1 版）" in page.inner_text("#saved")
+    suggestions = page.locator("#suggestions article.match")
+    assert suggestions.count() == 5
+    assert page.locator("#suggestions .why").first.inner_text().strip()  # with reasons
+    page.screenshot(path=shots / "portal.png", full_page=True)
+    with app.state.sessions() as s:
+        from service import store
+
+        row, version = store.get_company(s, "NEWFIRM")
+    assert row.name == "泉州绿色鞋材科技有限公司" and version.contact["name"] == "林女士"
+    context.close()
+
+
+def test_bad_form_input_shows_its_message_and_stores_nothing(chromium, site, shots):
+    base, keys, app = site
+    from service import store
+
+    with app.state.sessions() as s:
+        before = store.get_company(s, COMPANY_ID)[0].current_version
+    context, page = new_page(chromium, base)
+    sign_in(page, keys.company)
+    page.wait_for_url("**/ui/portal")
+    assert page.input_value("#c-name")  # the stored profile, prefilled
+    page.fill("#c-credit_code", "91350200MAER1ELUX4")  # one character mistyped
+    page.fill("#c-founded", "二〇一七")
+    page.fill("#c-name", "   ")
+    page.click("#save")
+    page.locator("#form-errors").wait_for()
+    assert "信息尚未保存" in page.inner_text("#form-errors")
+    assert "校验位" in page.inner_text("#e-credit_code")
+    assert "请输入整数" in page.inner_text("#e-founded")
+    assert "不能为空" in page.inner_text("#e-name")
+    assert page.input_value("#c-founded") == "二〇一七"  # what was typed is kept
+    page.screenshot(path=shots / "portal-errors.png", full_page=False)
+    with app.state.sessions() as s:
+        assert store.get_company(s, COMPANY_ID)[0].current_version == before
+    context.close()
+
+
+def test_company_key_cannot_open_recruiter_pages(chromium, site):
+    base, keys, _ = site
+    context, page = new_page(chromium, base)
+    sign_in(page, keys.company)
+    page.wait_for_url("**/ui/portal")
+    assert page.locator("a[href='/ui/search']").count() == 0  # not offered in the menu
+    for path in ("/ui/scenarios/S01", "/ui/search?q=储能", "/ui/runs", "/ui/runs/1"):
+        response = page.goto(path)
+        assert response.status == 403, path
+        assert "无权访问此页面" in page.inner_text("#error-message")
+        assert page.locator("article.match").count() == 0
+    context.close()
+
+
+def test_nightly_runs_show_timings_diff_and_heatmap(chromium, site, shots):
+    base, keys, _ = site
+    context, page = new_page(chromium, base)
+    sign_in(page, keys.admin)
+    page.goto("/ui/runs")
+    rows = page.locator("#runs tbody tr")
+    assert rows.count() >= 2
+    assert "encode" in rows.first.inner_text() and "完成" in rows.first.inner_text()
+    page.screenshot(path=shots / "runs.png", full_page=False)
+    rows.first.locator("a").click()
+    page.wait_for_url(re.compile(r".*/ui/runs/\d+$"))
+    diff = page.inner_text("#diff")
+    assert "晋江智慧储能系统有限公司" in diff and "新企业" in diff
+    cells = page.locator("#heatmap td[style]")
+    assert cells.count() >= 20
+    assert page.locator("#heatmap th.firm").count() == 15
+    page.screenshot(path=shots / "run.png", full_page=True)
+    context.close()
+
+
+def test_english_switch(chromium, site, shots):
+    base, keys, _ = site
+    context, page = new_page(chromium, base)
+    sign_in(page, keys.recruiter)
+    page.wait_for_url("**/ui/catalogue")
+    page.click("a.lang")
+    page.wait_for_selector("text=Scenario catalogue")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "composite scenarios" in page.inner_text("#counts")
+    page.goto(
+        "/ui/scenarios/"
+        + page.locator("#catalogue a[href^='/ui/scenarios/']")
+        .first.get_attribute("href")
+        .rsplit("/", 1)[1]
+    )
+    assert "Ranked firms" in page.inner_text("#results")
+    page.screenshot(path=shots / "scenario-en.png", full_page=False)
+    context.close()
