@@ -117,6 +117,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fb.latest": ("最新：{stage}（{actor}，{at}）", "Latest: {stage} ({actor}, {at})"),
     "fb.none": ("尚无跟进记录", "No follow-up yet"),
     "fb.saved": ("已记录", "Saved"),
+    "ctl.title": ("人工调整", "Recruiter controls"),
+    "ctl.pin": ("置顶", "pin"),
+    "ctl.like": ("找相似", "more like this"),
+    "ctl.exclude": ("排除", "exclude"),
+    "ctl.pin.help": ("固定在排名最前", "keep this firm at the top"),
+    "ctl.like.help": ("把与该企业相似的企业排前", "rank firms like this one higher"),
+    "ctl.exclude.help": (
+        "从排名中移除（备注即原因，必填）",
+        "remove from the ranking (the note is the reason, required)",
+    ),
+    "ctl.undo": ("撤销", "undo"),
+    "ctl.reason": (
+        "排除需要在备注中写明原因。",
+        "An exclusion needs a reason: write it in the note.",
+    ),
     "search.title": ("企业搜索", "Search firms"),
     "search.q": (
         "描述所需的企业或技术（中英文皆可）",

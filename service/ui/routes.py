@@ -35,7 +35,14 @@ from ..routes.batch import start_in_background
 from ..routes.common import filters_of, ranked
 from ..routes.companies import save_profile
 from ..routes.scenarios import export_matches
-from ..schemas import CompanyCreate, CompanyUpdate, FeedbackCreate, SearchCreate, SearchFilters
+from ..schemas import (
+    CompanyCreate,
+    CompanyUpdate,
+    ControlCreate,
+    FeedbackCreate,
+    SearchCreate,
+    SearchFilters,
+)
 from . import views
 from .i18n import DEFAULT_LANG, LANGS, problem, translator
 from .websession import COOKIE, LANG_COOKIE, WebSession, close_session, find_session, open_session
@@ -373,6 +380,13 @@ def _feedback_state(session: Session, scenario_id: str, ids: list[str]) -> dict[
     return store.latest_feedback(session, scenario_id, ids)
 
 
+def _names(session: Session, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(CompanyRow.id, CompanyRow.name).where(CompanyRow.id.in_(ids)))
+    return {cid: name for cid, name in rows}
+
+
 @router.get("/scenarios/{scenario_id}")
 def scenario_page(
     scenario_id: str,
@@ -394,6 +408,7 @@ def scenario_page(
     found = cards(matches, session, lang, row)
     query = urlencode({k: v for k, v in params.items() if k in FILTER_FIELDS and v})
     parent = session.get(ScenarioRow, row.parent_id) if row.parent_id else None
+    controls = store.control_rows(session, scenario_id)
     return page(
         request,
         "scenario.html",
@@ -409,6 +424,8 @@ def scenario_page(
             "stages": STAGES,
             "feedback": _feedback_state(session, scenario_id, [m.company_id for m in matches]),
             "export_query": query,
+            "controls": controls,
+            "names": _names(session, [c.company_id for c in controls]),
             "retired": retired,
         },
         ws,
@@ -466,6 +483,63 @@ async def feedback(request: Request, ws: StaffViewer) -> Response:
         {**state, "stages": STAGES, "error": error, "saved": error is None},
         ws,
         422 if error else 200,
+    )
+
+
+@router.post("/controls")
+async def control(request: Request, ws: StaffViewer) -> Response:
+    """Pin, exclude (the note is the reason) or "more like this" a firm, or undo one; the
+    ranking changes, so an htmx request reloads the page and a plain post redirects back."""
+    form = await form_with_csrf(request, ws)
+    sid, cid = form.get("scenario_id", ""), form.get("company_id", "")
+    action, undo = form.get("action", ""), form.get("undo") == "1"
+    lang = lang_of(request)
+    error = None
+    body = None
+    try:
+        body = ControlCreate.model_validate(
+            {"company_id": cid, "action": action, "reason": form.get("note", "").strip() or None}
+        )
+    except ValidationError as exc:
+        error = "; ".join(problem(e, lang) for e in exc.errors()[:2])
+
+    def save() -> Any:
+        with transaction(request.app.state.sessions) as s:
+            if body is not None and undo:
+                store.remove_control(s, sid, body.company_id, body.action, ws.principal.actor)
+            elif body is not None:
+                store.set_control(
+                    s, sid, body.company_id, body.action, body.reason, ws.principal.actor
+                )
+            return store.latest_feedback(s, sid, [cid]).get(cid)
+
+    if error is None:
+        try:
+            await run_in_threadpool(save)
+        except ServiceError as exc:
+            if not request.headers.get("HX-Request"):
+                raise
+            error = translator(lang)("ctl.reason") if exc.field == "reason" else exc.message
+    if error is None:
+        back = views.safe_next(form.get("next"))
+        if request.headers.get("HX-Request"):
+            return Response(status_code=200, headers={"HX-Location": back})
+        return RedirectResponse(back, status_code=303)
+    with request.app.state.sessions() as s:
+        latest = store.latest_feedback(s, sid, [cid]).get(cid)
+    return page(
+        request,
+        "_feedback.html",
+        {
+            "sid": sid,
+            "cid": cid,
+            "latest": latest,
+            "stages": STAGES,
+            "error": error,
+            "saved": False,
+        },
+        ws,
+        422,
     )
 
 
@@ -680,8 +754,7 @@ def run_page(run_id: int, request: Request, ws: StaffViewer, session: SessionDep
             )
         )
         ids = sorted({e.company_id for e in entries})
-        rows = session.execute(select(CompanyRow.id, CompanyRow.name).where(CompanyRow.id.in_(ids)))
-        names = {cid: name for cid, name in rows}
+        names = _names(session, ids)
         heat = views.heatmap(entries, titles, names)
     return page(
         request,

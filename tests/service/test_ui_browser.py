@@ -191,6 +191,14 @@ def test_recruiter_finds_filters_gives_feedback_and_exports(chromium, site, shot
     with page.expect_download() as info:
         page.click("#export-xlsx")
     assert Path(info.value.path()).read_bytes()[:2] == b"PK"
+
+    last = firms.nth(n - 1).get_attribute("data-company")  # pin the last firm: it leads
+    firms.nth(n - 1).locator("button[value=pin]").click()
+    expect(page.locator("article.match").first).to_have_attribute("data-company", last)
+    expect(page.locator("#controls")).to_contain_text("置顶")
+    assert "chain=midstream" in page.url  # the filters are kept
+    page.locator("#controls button").click()  # undo
+    expect(page.locator("#controls")).to_have_count(0)
     context.close()
 
 

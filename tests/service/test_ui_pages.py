@@ -138,6 +138,7 @@ UI_ROUTES = [  # method, path, expected status for: none, company, recruiter, ad
     ("GET", "/ui/scenarios/{scenario_id}", (303, 403, 200, 200)),
     ("GET", "/ui/scenarios/{scenario_id}/export.{fmt}", (303, 403, 200, 200)),
     ("POST", "/ui/feedback", (303, 403, 403, 403)),
+    ("POST", "/ui/controls", (303, 403, 403, 403)),
     ("GET", "/ui/search", (303, 403, 200, 200)),
     ("GET", "/ui/portal", (303, 200, 403, 403)),
     ("POST", "/ui/portal", (303, 403, 403, 403)),
@@ -292,6 +293,39 @@ def test_feedback_from_the_page_is_stored_and_shown_at_once(client, recruiter):
     )
     assert bad.status_code == 422 and "请从列表中选择" in bad.text
     assert count(client, FeedbackRow) == before + 2
+
+
+def test_pin_exclude_and_undo_from_the_page(client, recruiter):
+    csrf = csrf_of(recruiter, "/ui/scenarios/S1")
+    ranked = firms_on(recruiter.get("/ui/scenarios/S1").text)
+    last, other = ranked[-1], ranked[0]
+    form = {"csrf": csrf, "scenario_id": "S1", "next": "/ui/scenarios/S1"}
+    htmx = {"HX-Request": "true"}
+    r = recruiter.post(
+        "/ui/controls", data={**form, "company_id": last, "action": "pin"}, headers=htmx
+    )
+    assert r.status_code == 200 and r.headers["HX-Location"] == "/ui/scenarios/S1"
+    page = recruiter.get("/ui/scenarios/S1").text
+    assert firms_on(page)[0] == last and 'class="badge pin"' in page
+    assert 'id="controls"' in page
+    no_reason = recruiter.post(
+        "/ui/controls", data={**form, "company_id": other, "action": "exclude"}, headers=htmx
+    )
+    assert no_reason.status_code == 422 and "排除需要在备注中写明原因" in no_reason.text
+    assert other in firms_on(recruiter.get("/ui/scenarios/S1").text)
+    r = recruiter.post(
+        "/ui/controls",
+        data={**form, "company_id": other, "action": "exclude", "note": "已在外省落户"},
+    )
+    assert r.status_code == 303  # a plain form post goes back
+    page = recruiter.get("/ui/scenarios/S1").text
+    assert other not in firms_on(page) and "已在外省落户" in page
+    for cid, action in ((other, "exclude"), (last, "pin")):
+        r = recruiter.post(
+            "/ui/controls", data={**form, "company_id": cid, "action": action, "undo": "1"}
+        )
+        assert r.status_code == 303
+    assert firms_on(recruiter.get("/ui/scenarios/S1").text) == ranked
 
 
 def test_export_from_the_page_matches_the_filtered_ranking(client, keys, recruiter):
