@@ -25,7 +25,7 @@ from matcher.constraints import Filters, hard_failures
 from matcher.normalise import normalise
 from matcher.types import Company, Match
 
-from .. import auth, store
+from .. import auth, imports, store
 from ..db import transaction
 from ..deps import HolderDep, SessionDep, SettingsDep
 from ..errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized
@@ -74,26 +74,8 @@ FILTER_FIELDS = {  # form field -> SearchFilters field
     "chain": "chain_position",
     "cert": "certifications",
 }
-COMPANY_FIELDS = (
-    "name",
-    "credit_code",
-    "description",
-    "products",
-    "industry_codes",
-    "city",
-    "founded",
-    "registered_capital_wan",
-    "employees",
-    "certifications",
-    "listed",
-    "intended_investment_yi",
-    "space_needed_m2",
-    "chain_position",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-)
-LIST_FIELDS = ("products", "industry_codes", "certifications")
+COMPANY_FIELDS = tuple(sorted(imports.FIELDS - {"id"}))  # the portal form = an import row
+LIST_FIELDS = imports.LISTS
 
 
 # ------------------------------------------------------------------ rendering and sessions
@@ -314,7 +296,7 @@ def catalogue(
 
 
 # ------------------------------------------------------------------ scenario page
-def parse_filters(params: dict[str, str]) -> tuple[Filters, dict[str, str]]:
+def parse_filters(params: dict[str, str], lang: str) -> tuple[Filters, dict[str, str]]:
     """The filter form's values as engine filters, or the problems keyed by form field."""
     values: dict[str, Any] = {}
     for form_name, model_name in FILTER_FIELDS.items():
@@ -327,11 +309,7 @@ def parse_filters(params: dict[str, str]) -> tuple[Filters, dict[str, str]]:
         return filters_of(SearchFilters.model_validate(values)), {}
     except ValidationError as exc:
         back = {m: f for f, m in FILTER_FIELDS.items()}
-        errors: dict[str, str] = {}
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err.get("loc") else ""
-            errors.setdefault(back.get(name, "_form"), problem(err, "zh"))
-        return Filters(), errors
+        return Filters(), views.field_errors(exc, lang, FILTER_FIELDS, back)
     except ServiceError as exc:
         return Filters(), {"space_min": exc.message}
 
@@ -398,7 +376,7 @@ def scenario_page(
     """Ranked firms with filters, score bars, highlighted evidence, feedback and exports."""
     row = store.get_scenario_row(session, scenario_id)
     params = dict(request.query_params)
-    filters, errors = parse_filters(params)
+    filters, errors = parse_filters(params, lang_of(request))
     top_k = _top_k(params.get("top_k"))
     matches: list[Match] = []
     retired = row.status == "retired"
@@ -445,7 +423,7 @@ def export(
     """The filtered ranking as CSV or XLSX (the API's export, with the session's actor)."""
     if fmt not in ("csv", "xlsx"):
         raise NotFound(f"no export format {fmt!r}; use csv or xlsx")
-    filters, errors = parse_filters(dict(request.query_params))
+    filters, errors = parse_filters(dict(request.query_params), lang_of(request))
     if errors:
         raise Conflict("; ".join(f"{k}: {v}" for k, v in errors.items()))
     top_k = _top_k(request.query_params.get("top_k"), 50)
@@ -548,7 +526,7 @@ async def control(request: Request, ws: StaffViewer) -> Response:
 def search(request: Request, ws: StaffViewer, session: SessionDep, holder: HolderDep) -> Response:
     params = dict(request.query_params)
     text = (params.get("q") or "").strip()
-    filters, errors = parse_filters(params)
+    filters, errors = parse_filters(params, lang_of(request))
     top_k = _top_k(params.get("top_k"))
     found: list[dict[str, Any]] = []
     if text and not errors:
@@ -691,11 +669,7 @@ async def portal_save(
     try:
         body = model.model_validate(_model_input(form))
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
-            name = "_".join(loc)
-            errors.setdefault(name if name in COMPANY_FIELDS else "_form", problem(err, lang))
+        errors = views.field_errors(exc, lang, COMPANY_FIELDS)
         return _portal(request, ws, session, holder, values, errors, 422)
     company, contact = body.to_domain(cid)
     try:

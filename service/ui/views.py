@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from matcher.explain import lower_keep_length
 from matcher.normalise import strip_pinyin
 
+from .i18n import problem
+
 PART_ORDER = ("dense", "lexical", "keyword", "industry", "structured", "learned")
 _LIST_SPLIT = re.compile(r"[,，、;；\n]+")
 _NEXT_OK = re.compile(r"^/ui(/[A-Za-z0-9_.\-/]*)?(\?[^\\\s]*)?$")
@@ -77,17 +79,21 @@ def split_list(value: str | None) -> list[str]:
     return [v.strip() for v in _LIST_SPLIT.split(value or "") if v.strip()]
 
 
-def field_errors(exc: ValidationError, fields: Sequence[str] = ()) -> dict[str, str]:
-    """Validation problems keyed by form field (``contact.phone`` → ``contact_phone``); a
-    problem with no known field is kept under ``_form``."""
+def field_errors(
+    exc: ValidationError,
+    lang: str,
+    fields: Iterable[str],
+    rename: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The first problem per form field, in ``lang``; ``contact.phone`` becomes
+    ``contact_phone``, ``rename`` maps model names to form names, and a problem with no known
+    field is kept under ``_form``."""
+    known = set(fields)
     out: dict[str, str] = {}
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
-        name = "_".join(loc) if loc else "_form"
-        if fields and name not in fields:
-            name = "_form"
-        msg = str(err.get("msg", "")).removeprefix("Value error, ")
-        out.setdefault(name, msg)
+        name = "_".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int))
+        name = (rename or {}).get(name, name)
+        out.setdefault(name if name in known else "_form", problem(err, lang))
     return out
 
 

@@ -142,3 +142,25 @@ def test_vendored_htmx_matches_its_recorded_checksum():
     data = (UI / "static" / "vendor" / "htmx.min.js").read_bytes()
     assert hashlib.sha256(data).hexdigest() == recorded.group(1)
     assert b"htmx" in data[:2000]
+
+
+def test_field_errors_key_problems_by_form_field():
+    with pytest.raises(ValidationError) as info:
+        CompanyCreate.model_validate(
+            {
+                "name": "甲",
+                "description": "乙",
+                "industry_codes": ["3841", "99"],
+                "contact": {"phone": "1" * 51},
+                "founded": "x",
+                "nickname": "丙",
+            }
+        )
+    fields = ("name", "industry_codes", "contact_phone", "founded")
+    got = views.field_errors(info.value, "zh", fields)
+    assert got["industry_codes"] == "99 不是 GB/T 4754-2017 行业代码"
+    assert got["contact_phone"] == "最多 50 个字符"
+    assert got["founded"] == "请输入整数"
+    assert set(got) == {"industry_codes", "contact_phone", "founded", "_form"}  # nickname
+    renamed = views.field_errors(info.value, "en", fields, {"founded": "name"})
+    assert renamed["name"] == "enter a whole number"
