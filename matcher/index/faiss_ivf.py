@@ -19,6 +19,10 @@ import numpy as np
 
 from .base import as_ids, as_matrix
 
+# k-means trains on at most this many sampled vectors per list (faiss's default is 256): at 1M
+# vectors the full default took over 10 minutes on 2 cores, for no recall gain (docs/benchmarks.md)
+TRAIN_POINTS_PER_LIST = 64
+
 
 class FaissIVFIndex:
     backend = "ivf"
@@ -35,13 +39,15 @@ class FaissIVFIndex:
         n = int(self._index.ntotal)
         if self._trained or n < max(self.exact_below, 1):
             return
-        nlist = self.nlist or max(1, int(4 * math.sqrt(n)))
+        nlist = self.nlist or max(1, int(2 * math.sqrt(n)))
         nlist = min(nlist, max(1, n // 39))
         flat = self._index
         ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
         vecs = flat.index.reconstruct_n(0, n)
         quantizer = faiss.IndexFlatIP(self.dim)
         ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
+        ivf.cp.seed = 1234
         ivf.train(vecs)
         ivf.add_with_ids(vecs, ids)
         ivf.nprobe = self.nprobe
