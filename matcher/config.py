@@ -40,7 +40,7 @@ class IndexConfig:
     """Vector index: ``flat`` (exact, faiss), ``ivf`` (faiss IVF, ANN) or ``numpy`` (reference)."""
 
     backend: str = "flat"
-    ivf_nlist: int = 0  # 0: about 4·sqrt(n)
+    ivf_nlist: int = 0  # 0: about 2·sqrt(n)
     ivf_nprobe: int = 16
     exact_below: int = 20000  # the ANN backend searches exactly below this many vectors
 
