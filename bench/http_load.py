@@ -18,7 +18,6 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.nightly.profiles import synthesize  # noqa: E402
+from bench.timing import p50_p99_ms  # noqa: E402
 
 MATCHER = str(Path(sys.executable).with_name("matcher"))
 CITIES = ("泉州市", "晋江市", "厦门市")
@@ -134,8 +133,7 @@ async def load(args: argparse.Namespace, base: str, keys: dict[str, str]) -> dic
         kind: {
             "requests": len(times),
             "per_s": round(len(times) / wall, 1),
-            "p50_ms": round(1000 * statistics.median(times), 1),
-            "p99_ms": round(1000 * float(np.percentile(times, 99)), 1),
+            **p50_p99_ms(times, 1),
         }
         for kind, times in out.items()
     }

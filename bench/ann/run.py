@@ -25,7 +25,6 @@ import gc
 import json
 import logging
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.nightly.profiles import synthesize  # noqa: E402
+from bench.timing import p50_p99_ms  # noqa: E402
 
 logger = logging.getLogger("bench.ann")
 K = 20
@@ -319,8 +319,7 @@ def sweep(system: System, queries: np.ndarray, truth: np.ndarray) -> list[dict[s
             {
                 "param": value,
                 "recall": round(recall, 4),
-                "p50_ms": round(1000 * statistics.median(times), 4),
-                "p99_ms": round(1000 * float(np.percentile(times, 99)), 4),
+                **p50_p99_ms(times, 4),
             }
         )
         logger.info(

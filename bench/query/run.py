@@ -26,12 +26,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.nightly.profiles import synthesize  # noqa: E402
+from bench.timing import p50_p99_ms  # noqa: E402
 from matcher.catalogue import company_from_dict, load_catalogue  # noqa: E402
 from matcher.config import EngineConfig, IndexConfig  # noqa: E402
 from matcher.constraints import Filters  # noqa: E402
@@ -43,8 +42,7 @@ logger = logging.getLogger("bench.query")
 def stats(times: list[float]) -> dict[str, float]:
     return {
         "calls": len(times),
-        "p50_ms": round(1000 * statistics.median(times), 2),
-        "p99_ms": round(1000 * float(np.percentile(times, 99)), 2),
+        **p50_p99_ms(times),
     }
 
 

@@ -159,8 +159,9 @@ async def form_with_csrf(request: Request, ws: WebSession) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def home_of(ws: WebSession) -> str:
-    return "/ui/portal" if ws.principal.role == "company" else "/ui/catalogue"
+def home_of(role: str) -> str:
+    """Where a role starts: a company at its portal, staff at the catalogue."""
+    return "/ui/portal" if role == "company" else "/ui/catalogue"
 
 
 # ------------------------------------------------------------------ sign in and out
@@ -170,7 +171,7 @@ def home(request: Request) -> Response:
         ws = web_session(request)
     except Unauthorized:
         return RedirectResponse("/ui/signin", status_code=303)
-    return RedirectResponse(home_of(ws), status_code=303)
+    return RedirectResponse(home_of(ws.principal.role), status_code=303)
 
 
 def _signin_page(
@@ -225,7 +226,7 @@ async def signin(request: Request, settings: SettingsDep) -> Response:
     if opened is None:
         return _signin_page(request, next_, t("signin.bad"), 401)
     token, role = opened
-    target = next_ if next_ != "/ui" else ("/ui/portal" if role == "company" else "/ui/catalogue")
+    target = next_ if next_ != "/ui" else home_of(role)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -354,10 +355,6 @@ def cards(
     return out
 
 
-def _feedback_state(session: Session, scenario_id: str, ids: list[str]) -> dict[str, Any]:
-    return store.latest_feedback(session, scenario_id, ids)
-
-
 def _names(session: Session, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
@@ -400,7 +397,9 @@ def scenario_page(
             "top_k_choices": TOP_K_CHOICES,
             "chains": CHAINS,
             "stages": STAGES,
-            "feedback": _feedback_state(session, scenario_id, [m.company_id for m in matches]),
+            "feedback": store.latest_feedback(
+                session, scenario_id, [m.company_id for m in matches]
+            ),
             "export_query": query,
             "controls": controls,
             "names": _names(session, [c.company_id for c in controls]),
@@ -455,13 +454,16 @@ async def feedback(request: Request, ws: StaffViewer) -> Response:
     state = await run_in_threadpool(save)
     if not request.headers.get("HX-Request"):  # a plain form post (no JavaScript): back
         return RedirectResponse(views.safe_next(form.get("next")), status_code=303)
-    return page(
-        request,
-        "_feedback.html",
-        {**state, "stages": STAGES, "error": error, "saved": error is None},
-        ws,
-        422 if error else 200,
-    )
+    return feedback_block(request, ws, **state, error=error)
+
+
+def feedback_block(
+    request: Request, ws: WebSession, sid: str, cid: str, latest: Any, error: str | None
+) -> Response:
+    """One firm's follow-up block (``_feedback.html``), as htmx swaps it in after a post."""
+    context = {"sid": sid, "cid": cid, "latest": latest, "stages": STAGES}
+    context.update(error=error, saved=error is None)
+    return page(request, "_feedback.html", context, ws, 422 if error else 200)
 
 
 @router.post("/controls")
@@ -481,15 +483,15 @@ async def control(request: Request, ws: StaffViewer) -> Response:
     except ValidationError as exc:
         error = "; ".join(problem(e, lang) for e in exc.errors()[:2])
 
-    def save() -> Any:
+    def save() -> None:
+        assert body is not None
         with transaction(request.app.state.sessions) as s:
-            if body is not None and undo:
+            if undo:
                 store.remove_control(s, sid, body.company_id, body.action, ws.principal.actor)
-            elif body is not None:
+            else:
                 store.set_control(
                     s, sid, body.company_id, body.action, body.reason, ws.principal.actor
                 )
-            return store.latest_feedback(s, sid, [cid]).get(cid)
 
     if error is None:
         try:
@@ -505,20 +507,7 @@ async def control(request: Request, ws: StaffViewer) -> Response:
         return RedirectResponse(back, status_code=303)
     with request.app.state.sessions() as s:
         latest = store.latest_feedback(s, sid, [cid]).get(cid)
-    return page(
-        request,
-        "_feedback.html",
-        {
-            "sid": sid,
-            "cid": cid,
-            "latest": latest,
-            "stages": STAGES,
-            "error": error,
-            "saved": False,
-        },
-        ws,
-        422,
-    )
+    return feedback_block(request, ws, sid, cid, latest, error)
 
 
 # ------------------------------------------------------------------ free-text search
@@ -621,9 +610,9 @@ def _portal(
         with holder.reading() as engine:
             matches = list(engine.suggest(cid, 5)) if cid in engine.companies_ else []
         lang = lang_of(request)
-        titles = {r.id: r for r in store.scenario_rows(session, include_retired=False)}
+        by_id = {r.id: r for r in store.scenario_rows(session, include_retired=False)}
         suggestions = [
-            {**c, "scenario": titles.get(c["m"].scenario_id)} for c in cards(matches, session, lang)
+            {**c, "scenario": by_id.get(c["m"].scenario_id)} for c in cards(matches, session, lang)
         ]
     return page(
         request,

@@ -115,28 +115,25 @@ def site(chromium, tmp_path_factory, cache_dir) -> Iterator[tuple[str, Keys, obj
         yield base.replace("127.0.0.1", "localhost"), keys, app
 
 
-def new_page(chromium, base: str):
+def signed_in(chromium, base: str, key: str, home: str):
+    """A new browser context signed in with ``key`` through the sign-in form, on ``home``."""
     context = chromium.new_context(
         base_url=base, viewport={"width": 1366, "height": 900}, locale="zh-CN"
     )
     page = context.new_page()
     page.set_default_timeout(30_000)
-    return context, page
-
-
-def sign_in(page, key: str) -> None:
     page.goto("/ui")
     page.fill("#key", key)
     page.click("button[type=submit]")
+    page.wait_for_url(f"**{home}")
+    return context, page
 
 
 def test_recruiter_finds_filters_gives_feedback_and_exports(chromium, site, shots):
     from playwright.sync_api import expect
 
     base, keys, app = site
-    context, page = new_page(chromium, base)
-    sign_in(page, keys.recruiter)
-    page.wait_for_url("**/ui/catalogue")
+    context, page = signed_in(chromium, base, keys.recruiter, "/ui/catalogue")
     cookie = next(c for c in context.cookies() if c["name"] == "matcher_session")
     assert cookie["httpOnly"] and cookie["secure"]
     assert page.evaluate("document.cookie").find("matcher_session") == -1  # not readable by JS
@@ -204,9 +201,7 @@ def test_recruiter_finds_filters_gives_feedback_and_exports(chromium, site, shot
 
 def test_free_text_search_in_english_finds_chinese_firms(chromium, site, shots):
     base, keys, _ = site
-    context, page = new_page(chromium, base)
-    sign_in(page, keys.recruiter)
-    page.wait_for_url("**/ui/catalogue")
+    context, page = signed_in(chromium, base, keys.recruiter, "/ui/catalogue")
     page.click("a[href='/ui/search']")
     page.fill("#q", "rooftop solar power plant operation and maintenance")
     page.click("#filters button[type=submit]")
@@ -219,9 +214,7 @@ def test_free_text_search_in_english_finds_chinese_firms(chromium, site, shots):
 
 def test_company_submits_its_profile_and_sees_suggestions(chromium, site, shots):
     base, keys, app = site
-    context, page = new_page(chromium, base)
-    sign_in(page, keys.other_company)
-    page.wait_for_url("**/ui/portal")
+    context, page = signed_in(chromium, base, keys.other_company, "/ui/portal")
     assert page.locator("#suggestions article").count() == 0  # not registered yet
     page.fill("#c-name", "泉州绿色鞋材科技有限公司")
     page.fill(
@@ -255,9 +248,7 @@ def test_bad_form_input_shows_its_message_and_stores_nothing(chromium, site, sho
 
     with app.state.sessions() as s:
         before = store.get_company(s, COMPANY_ID)[0].current_version
-    context, page = new_page(chromium, base)
-    sign_in(page, keys.company)
-    page.wait_for_url("**/ui/portal")
+    context, page = signed_in(chromium, base, keys.company, "/ui/portal")
     assert page.input_value("#c-name")  # the stored profile, prefilled
     page.fill("#c-credit_code", "91350200MAER1ELUX4")  # one character mistyped
     page.fill("#c-founded", "二〇一七")
@@ -277,9 +268,7 @@ def test_bad_form_input_shows_its_message_and_stores_nothing(chromium, site, sho
 
 def test_company_key_cannot_open_recruiter_pages(chromium, site):
     base, keys, _ = site
-    context, page = new_page(chromium, base)
-    sign_in(page, keys.company)
-    page.wait_for_url("**/ui/portal")
+    context, page = signed_in(chromium, base, keys.company, "/ui/portal")
     assert page.locator("a[href='/ui/search']").count() == 0  # not offered in the menu
     for path in ("/ui/scenarios/S01", "/ui/search?q=储能", "/ui/runs", "/ui/runs/1"):
         response = page.goto(path)
@@ -291,8 +280,7 @@ def test_company_key_cannot_open_recruiter_pages(chromium, site):
 
 def test_nightly_runs_show_timings_diff_and_heatmap(chromium, site, shots):
     base, keys, _ = site
-    context, page = new_page(chromium, base)
-    sign_in(page, keys.admin)
+    context, page = signed_in(chromium, base, keys.admin, "/ui/catalogue")
     page.goto("/ui/runs")
     rows = page.locator("#runs tbody tr")
     assert rows.count() >= 2
@@ -311,9 +299,7 @@ def test_nightly_runs_show_timings_diff_and_heatmap(chromium, site, shots):
 
 def test_english_switch(chromium, site, shots):
     base, keys, _ = site
-    context, page = new_page(chromium, base)
-    sign_in(page, keys.recruiter)
-    page.wait_for_url("**/ui/catalogue")
+    context, page = signed_in(chromium, base, keys.recruiter, "/ui/catalogue")
     page.click("a.lang")
     page.wait_for_selector("text=Scenario catalogue")
     assert page.locator("html").get_attribute("lang") == "en"
