@@ -95,7 +95,10 @@ class ConstraintConfig:
 class EngineConfig:
     """All settings of one engine; saved in the index manifest.
 
-    ``candidates``: firms re-scored per query (dense retrieval depth). ``feedback_depth``:
+    ``candidates``: firms re-scored per query (dense retrieval depth). ``exact_filtered``: a
+    filter that leaves at most this many firms (or ``candidates``, if more) has every one of them
+    scored; a broader filter restricts the vector searches to the firms it leaves.
+    ``feedback_depth``:
     pseudo-relevance feedback from the top N first-pass firms (0 = off), ``feedback_weight``
     its strength. ``infer_industry``: give firms without codes an inferred GB/T class.
     ``scenario_focus``: weight of the scenario's title and keywords, encoded alone, added to the
@@ -108,6 +111,7 @@ class EngineConfig:
     fusion: FusionConfig = field(default_factory=FusionConfig)
     constraints: ConstraintConfig = field(default_factory=ConstraintConfig)
     candidates: int = 300
+    exact_filtered: int = 2000
     collapse_duplicates: bool = True
     infer_industry: bool = True
     feedback_depth: int = 0
@@ -130,6 +134,8 @@ class EngineConfig:
             )
         if self.candidates < 1:
             raise ConfigError("candidates must be at least 1")
+        if self.exact_filtered < 0:
+            raise ConfigError("exact_filtered must be zero or more")
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)

@@ -82,8 +82,13 @@ def strength(company: Company) -> float:
     return min(1.0, score)
 
 
-def structured_score(scenario: Scenario, company: Company) -> float:
-    """Mean of chain-position fit, certification fit and firm strength, each in [0, 1]."""
+def structured_score(
+    scenario: Scenario, company: Company, company_strength: float | None = None
+) -> float:
+    """Mean of chain-position fit, certification fit and firm strength, each in [0, 1].
+
+    ``company_strength`` is :func:`strength` of the firm when the caller has it already.
+    """
     if scenario.chain_position is None or company.chain_position is None:
         chain = 0.5
     else:
@@ -92,7 +97,8 @@ def structured_score(scenario: Scenario, company: Company) -> float:
         cert = 1.0 if set(scenario.preferred_certifications) & set(company.certifications) else 0.0
     else:
         cert = 0.5
-    return (chain + cert + strength(company)) / 3.0
+    firm = strength(company) if company_strength is None else company_strength
+    return (chain + cert + firm) / 3.0
 
 
 def hard_failures(scenario: Scenario, company: Company, lang: str = "zh") -> list[str]:

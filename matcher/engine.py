@@ -25,8 +25,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .columns import FilterColumns
 from .config import EngineConfig, config_from_dict
-from .constraints import Controls, Filters, hard_failures, passes_filters, structured_score
+from .constraints import (
+    Controls,
+    Filters,
+    hard_failures,
+    passes_filters,
+    strength,
+    structured_score,
+)
 from .dedupe import duplicate_groups
 from .encode import CachingEncoder, EmbeddingCache, create_encoder, l2_normalise
 from .errors import ConfigError, DataError, NotFittedError, ScenarioClosedError, UnknownIdError
@@ -63,14 +71,37 @@ def _pkg_version(name: str) -> str:
 
 @dataclass
 class _CompanyState:
+    """A firm as the ranking sees it; what every query would recompute is computed once here."""
+
     company: Company
-    norm: str
+    text_lower: str  # normalised, lower-cased profile text (keyword matching)
     lang: str
     codes: tuple[str, ...]
     inferred: bool
+    strength: float
     sentences: list[str] = field(default_factory=list)
     sent_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    keywords_text: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        company: Company,
+        norm: str,
+        codes: tuple[str, ...],
+        inferred: bool,
+        sentences: list[str],
+        sent_vectors: np.ndarray,
+    ) -> _CompanyState:
+        return cls(
+            company=company,
+            text_lower=lower_keep_length(norm),
+            lang=detect_language(company.description or company.name),
+            codes=codes,
+            inferred=inferred,
+            strength=strength(company),
+            sentences=sentences,
+            sent_vectors=sent_vectors,
+        )
 
 
 @dataclass
@@ -121,8 +152,12 @@ class Engine:
         self._next_int = 0
         self._doc_index: VectorIndex = create_index(self.config.index, dim)
         self._sent_index: VectorIndex = create_index(self.config.index, dim)
-        self._sent_owner: dict[int, str] = {}
+        # Sentence id → its firm's integer id (-1 once removed): an array, as filtered
+        # searches map a firm mask onto sentences with it.
+        self._sent_owner = np.zeros(0, dtype=np.int64)
         self._sent_ids_of: dict[str, list[int]] = {}
+        self._columns = FilterColumns()
+        self._informative_memo: dict[str, bool] = {}
         self._next_sent = 0
         self._doc_vectors: dict[str, np.ndarray] = {}
         self._lex_rows: dict[str, int] = {}
@@ -221,14 +256,8 @@ class Engine:
                 codes, inferred = (inferred_codes[i],), True
             else:
                 codes, inferred = tuple(c.industry_codes), False
-            state = _CompanyState(
-                company=c,
-                norm=norms[i],
-                lang=detect_language(c.description or c.name),
-                codes=codes,
-                inferred=inferred,
-                sentences=sentences[i],
-                sent_vectors=sent_vecs[offset : offset + n],
+            state = _CompanyState.of(
+                c, norms[i], codes, inferred, sentences[i], sent_vecs[offset : offset + n]
             )
             self.companies_[c.id] = state
             self._doc_vectors[c.id] = doc_vecs[i]
@@ -240,9 +269,9 @@ class Engine:
             int_ids.append(self._int_of[c.id])
             ids_here = list(range(self._next_sent, self._next_sent + n))
             self._next_sent += n
-            for sid in ids_here:
-                self._sent_owner[sid] = c.id
+            self._own_sentences(ids_here, self._int_of[c.id])
             self._sent_ids_of[c.id] = ids_here
+            self._columns.put(self._int_of[c.id], c, codes)
             sent_ids.extend(ids_here)
             offset += n
         self._doc_index.add(np.array(int_ids, dtype=np.int64), doc_vecs)
@@ -275,13 +304,24 @@ class Engine:
         sent_ids = [s for i in ids for s in self._sent_ids_of.pop(i, [])]
         if sent_ids:
             self._sent_index.remove(np.array(sent_ids, dtype=np.int64))
-            for s in sent_ids:
-                self._sent_owner.pop(s, None)
+            self._sent_owner[np.array(sent_ids, dtype=np.int64)] = -1
+        for n in ints:
+            self._columns.drop(n)
         for i in ids:
             self.companies_.pop(i, None)
             self._doc_vectors.pop(i, None)
             self._lex_rows.pop(i, None)
         return len(ints)
+
+    def _own_sentences(self, sent_ids: Sequence[int], owner: int) -> None:
+        if not sent_ids:
+            return
+        need = max(sent_ids) + 1
+        if need > len(self._sent_owner):
+            grown = np.full(max(need, 2 * len(self._sent_owner), 1024), -1, dtype=np.int64)
+            grown[: len(self._sent_owner)] = self._sent_owner
+            self._sent_owner = grown
+        self._sent_owner[np.asarray(sent_ids, dtype=np.int64)] = owner
 
     def _regroup(self) -> None:
         if not self.config.collapse_duplicates:
@@ -491,50 +531,44 @@ class Engine:
         codes, inferred = tuple(company.industry_codes), False
         if not codes and self._inferrer is not None:
             codes, inferred = tuple(self._inferrer.infer(doc_vec[None, :])), True
-        cst = _CompanyState(
-            company=company,
-            norm=norm,
-            lang=detect_language(company.description or company.name),
-            codes=codes,
-            inferred=inferred,
-            sentences=sents,
-            sent_vectors=sent_vecs,
-        )
+        cst = _CompanyState.of(company, norm, codes, inferred, sents, sent_vecs)
         return cst, doc_vec, self._lexical.transform([norm])
 
     # ------------------------------------------------------------------ scoring
     def _candidates(self, st: _ScenarioState, filters: Filters | None, want: int) -> list[str]:
+        """Firms to score: the nearest profiles and sentences, or every firm a filter leaves.
+
+        A selective filter (at most ``max(candidates, exact_filtered)`` firms pass) gets exact
+        scoring over every firm that passes it; a broader one restricts the vector searches to
+        the firms that pass, so the filter never empties the candidate list.
+        """
         n = len(self.companies_)
         c = min(n, max(self.config.candidates, want * 5))
+        allowed: np.ndarray | None = None
         if filters is not None and not filters.is_empty():
-            allowed = [
-                cid
-                for cid, cs in self.companies_.items()
-                if passes_filters(cs.company, cs.codes, filters)
-            ]
-            # A selective filter gets exact scoring over every firm that passes it.
-            if len(allowed) <= max(c, 2000):
-                return allowed
-            allowed_set = set(allowed)
-        else:
-            allowed_set = None
-        if c >= n:
-            ids = list(self.companies_)
-            return [i for i in ids if allowed_set is None or i in allowed_set]
+            allowed = self._columns.mask(filters)
+            rows = np.flatnonzero(allowed)
+            if len(rows) <= max(c, self.config.exact_filtered):
+                return [self._id_of[int(r)] for r in rows]
+        elif c >= n:
+            return list(self.companies_)
         q = st.vector[None, :]
-        _, doc_ids = self._doc_index.search(q, c)
+        _, doc_ids = self._doc_index.search(q, c, allowed)
         found: dict[str, None] = {}
         for i in doc_ids[0]:
             if i >= 0:
                 found[self._id_of[int(i)]] = None
-        _, sent_ids = self._sent_index.search(q, c * 2)
+        sent_allowed = None
+        if allowed is not None:
+            owners = self._sent_owner[: self._next_sent]
+            sent_allowed = np.zeros(len(owners), dtype=bool)
+            live = owners >= 0
+            sent_allowed[live] = allowed[owners[live]]
+        _, sent_ids = self._sent_index.search(q, c * 2, sent_allowed)
         for i in sent_ids[0]:
             if i >= 0 and len(found) < 2 * c:
-                found.setdefault(self._sent_owner[int(i)], None)
-        ids = list(found)
-        if allowed_set is not None:
-            ids = [i for i in ids if i in allowed_set]
-        return ids
+                found.setdefault(self._id_of[int(self._sent_owner[i])], None)
+        return list(found)
 
     def _rank_companies(
         self,
@@ -716,14 +750,7 @@ class Engine:
         states = [self.companies_[i] for i in ids]
         doc_m = np.stack([self._doc_vectors[i] for i in ids])
         doc_sims = doc_m @ st.vector
-        sent_sims = np.array(
-            [
-                float((cs.sent_vectors @ st.vector).max()) if len(cs.sent_vectors) else d
-                for cs, d in zip(states, doc_sims, strict=True)
-            ],
-            dtype=np.float64,
-        )
-        dense = _dense_combine(doc_sims, sent_sims)
+        dense = _dense_combine(doc_sims, _best_sentence(states, st.vector, doc_sims))
         rows = self._lex_matrix[[self._lex_rows[i] for i in ids]]
         lexical = np.asarray((rows @ st.lex.T).todense()).ravel()
         bounded, fails = self._bounded_parts([st] * len(states), states)
@@ -738,12 +765,12 @@ class Engine:
         fails: list[list[str]] = []
         for k, (s, c) in enumerate(zip(scen, comp, strict=True)):
             if s.keywords:
-                text = lower_keep_length(c.norm)
+                text = c.text_lower
                 found = sum(1 for kw in s.keywords if contains_term(text, kw) >= 0)
                 keyword[k] = found / len(s.keywords)
             if s.codes and c.codes:
                 industry[k] = relation(c.codes, s.codes, c.inferred or s.codes_inferred)[1]
-            structured[k] = structured_score(s.scenario, c.company)
+            structured[k] = structured_score(s.scenario, c.company, c.strength)
             fails.append(hard_failures(s.scenario, c.company))
         return {"keyword": keyword, "industry": industry, "structured": structured}, fails
 
@@ -846,6 +873,14 @@ class Engine:
 
     def _informative(self, term: str) -> bool:
         """A shared term counts as evidence when one of its bigrams is rare in the corpus."""
+        known = self._informative_memo.get(term)
+        if known is None:
+            if len(self._informative_memo) > 200_000:  # free-text queries keep adding terms
+                self._informative_memo.clear()
+            known = self._informative_memo[term] = self._informative_uncached(term)
+        return known
+
+    def _informative_uncached(self, term: str) -> bool:
         t = term.lower()
         grams = [t] if len(t) <= 2 or t.isascii() else [t[i : i + 2] for i in range(len(t) - 1)]
         idfs = [v for v in (self._lexical.idf(g) for g in grams) if v is not None]
@@ -1010,14 +1045,13 @@ class Engine:
                 row = json.loads(line)
                 company = _company_from_dict(row["company"])
                 n = len(row["sentences"])
-                cs = _CompanyState(
-                    company=company,
-                    norm=normalise(company.text()),
-                    lang=detect_language(company.description or company.name),
-                    codes=tuple(row["codes"]),
-                    inferred=bool(row["inferred"]),
-                    sentences=list(row["sentences"]),
-                    sent_vectors=sent_vecs[offset : offset + n],
+                cs = _CompanyState.of(
+                    company,
+                    normalise(company.text()),
+                    tuple(row["codes"]),
+                    bool(row["inferred"]),
+                    list(row["sentences"]),
+                    sent_vecs[offset : offset + n],
                 )
                 engine.companies_[company.id] = cs
                 engine._doc_vectors[company.id] = doc_vecs[row_no]
@@ -1025,9 +1059,9 @@ class Engine:
                 engine._int_of[company.id] = row_no
                 engine._id_of[row_no] = company.id
                 ids_here = list(range(offset, offset + n))
-                for sid in ids_here:
-                    engine._sent_owner[sid] = company.id
+                engine._own_sentences(ids_here, row_no)
                 engine._sent_ids_of[company.id] = ids_here
+                engine._columns.put(row_no, company, cs.codes)
                 offset += n
         if len(engine._doc_index) != len(doc_vecs) or len(engine._sent_index) != offset:
             raise DataError(f"{folder}: index and arrays disagree; rebuild it with `matcher index`")
@@ -1069,6 +1103,22 @@ def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:
     """
     doc = np.asarray(doc_sims, np.float64)
     return 0.5 * doc + 0.5 * np.maximum(doc, np.asarray(sent_sims, np.float64))
+
+
+def _best_sentence(
+    states: Sequence[_CompanyState], vector: np.ndarray, doc_sims: np.ndarray
+) -> np.ndarray:
+    """Each firm's best sentence similarity (its profile's where it has no sentences).
+
+    One matrix product over all the firms' sentences, then a per-firm maximum.
+    """
+    out = np.asarray(doc_sims, dtype=np.float64).copy()
+    has = [k for k, cs in enumerate(states) if len(cs.sent_vectors)]
+    if has:
+        sims = np.concatenate([states[k].sent_vectors for k in has]) @ vector
+        starts = np.cumsum([0] + [len(states[k].sent_vectors) for k in has[:-1]])
+        out[has] = np.maximum.reduceat(sims, starts)
+    return out
 
 
 def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:

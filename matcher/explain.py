@@ -7,6 +7,7 @@ The evidence sentence is quoted verbatim from the profile.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -79,26 +80,40 @@ def contains_term(text_lower: str, term_lower: str) -> int:
     """Position of ``term`` in ``text`` (-1 if absent); Latin terms must match whole words."""
     if not term_lower:
         return -1
+    pattern = _whole_word(term_lower)
+    if pattern is None:
+        return text_lower.find(term_lower)
+    if term_lower not in text_lower:
+        return -1
+    m = pattern.search(text_lower)
+    return m.start() if m else -1
+
+
+@lru_cache(maxsize=4096)
+def _whole_word(term_lower: str) -> re.Pattern[str] | None:
+    """The whole-word pattern for a Latin term; ``None`` for a CJK term (plain substring)."""
     if term_lower.isascii() and any(c.isalnum() for c in term_lower):
-        m = re.search(r"(?<![a-z0-9])" + re.escape(term_lower) + r"(?![a-z0-9])", text_lower)
-        return m.start() if m else -1
-    return text_lower.find(term_lower)
+        return re.compile(r"(?<![a-z0-9])" + re.escape(term_lower) + r"(?![a-z0-9])")
+    return None
 
 
 def _common_cjk(a: str, b: str, min_len: int = 2) -> list[str]:
-    """Maximal CJK substrings of ``b`` (length >= min_len) that also occur in ``a``."""
+    """Maximal CJK substrings of ``b`` (length >= min_len) that also occur in ``a``.
+
+    Substrings of ``a`` are closed under taking prefixes, so the longest match at a position is
+    found by growing it one character at a time.
+    """
     found: list[str] = []
     for run in _CJK_RUN.findall(b):
         i = 0
-        while i < len(run) - min_len + 1:
-            best = 0
-            for j in range(len(run), i + min_len - 1, -1):
-                if run[i:j] in a:
-                    best = j - i
-                    break
-            if best:
-                found.append(run[i : i + best])
-                i += best
+        n = len(run)
+        while i < n - min_len + 1:
+            j = i + min_len
+            if run[i:j] in a:
+                while j < n and run[i : j + 1] in a:
+                    j += 1
+                found.append(run[i:j])
+                i = j
             else:
                 i += 1
     return found
@@ -112,13 +127,46 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
-@lru_cache(maxsize=20_000)
-def _word_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Word boundaries of ``text`` (jieba), so shared substrings can be cut at whole words.
+# jieba cuts a text into runs of these characters and segments each run on its own
+# (``jieba.re_han_default``); every other character is a word by itself. So the words inside
+# one run do not depend on the rest of the text, and only the runs a term touches need cutting.
+_JIEBA_RUN = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")
 
-    Cached: a firm's profile is explained for many scenarios, and jieba is the slow step.
+
+@lru_cache(maxsize=50_000)
+def _run_words(run: str) -> tuple[tuple[int, int], ...]:
+    """Word boundaries of one jieba run (cached: the slow step, shared across profiles)."""
+    return tuple((start, end) for _, start, end in _jieba().tokenize(run))
+
+
+@lru_cache(maxsize=20_000)
+def _runs(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(m.span() for m in _JIEBA_RUN.finditer(text))
+
+
+def _words_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The words of ``text`` (as jieba cuts the whole text) that lie inside ``[start, end)``.
+
+    Meant for CJK spans (no whitespace): characters outside jieba's runs are one-character words.
     """
-    return tuple((start, end) for _, start, end in _jieba().tokenize(text))
+    runs = _runs(text)
+    k = bisect.bisect_right(runs, (start, len(text) + 1)) - 1
+    words: list[tuple[int, int]] = []
+    pos = start
+    k = max(k, 0)
+    while pos < end:
+        while k < len(runs) and runs[k][1] <= pos:
+            k += 1
+        if k < len(runs) and runs[k][0] <= pos:
+            rs, re_ = runs[k]
+            for s, e in _run_words(text[rs:re_]):
+                if s + rs >= start and e + rs <= end:
+                    words.append((s + rs, e + rs))
+            pos = re_
+        else:
+            words.append((pos, pos + 1))
+            pos += 1
+    return words
 
 
 @lru_cache(maxsize=20_000)
@@ -128,7 +176,7 @@ def _profile_forms(profile_raw: str) -> tuple[str, tuple[int, ...], str]:
     return norm, tuple(src), lower_keep_length(norm)
 
 
-def _snap(term: str, text: str, words: Sequence[tuple[int, int]]) -> list[str]:
+def _snap(term: str, text: str) -> list[str]:
     """Cut a shared substring into whole-word phrases, split at function words.
 
     One-character words at a phrase's edges go too: they are usually a neighbour word's half.
@@ -141,7 +189,7 @@ def _snap(term: str, text: str, words: Sequence[tuple[int, int]]) -> list[str]:
     end = pos + len(term)
     phrases: list[str] = []
     run: list[tuple[int, int]] = []
-    for s, e in [w for w in words if w[0] >= pos and w[1] <= end] + [(end, end)]:
+    for s, e in [*_words_in(text, pos, end), (end, end)]:
         if e - s == 1 and text[s] in FUNCTION_CHARS or s == e:
             while run and run[0][1] - run[0][0] == 1:
                 run.pop(0)
@@ -155,12 +203,16 @@ def _snap(term: str, text: str, words: Sequence[tuple[int, int]]) -> list[str]:
     return phrases
 
 
+_GENERIC_LONGEST_FIRST = tuple(sorted(GENERIC_TERMS, key=lambda g: (-len(g), g)))
+
+
+@lru_cache(maxsize=50_000)
 def _is_generic(term: str) -> bool:
     if term in GENERIC_TERMS:
         return True
     # A term made only of generic words (e.g. "技术服务") is generic too.
     rest = term
-    for g in sorted(GENERIC_TERMS, key=len, reverse=True):
+    for g in _GENERIC_LONGEST_FIRST:
         rest = rest.replace(g, "")
     return rest == "" or len(rest) == 1 and len(term) <= 3
 
@@ -193,10 +245,7 @@ def matched_terms(
         pos = contains_term(prof_lower, k)
         if pos >= 0:
             take(pos, pos + len(k))
-    words = _word_spans(prof_lower)
-    candidates = {
-        p for t in _common_cjk(scen_lower, prof_lower) for p in _snap(t, prof_lower, words)
-    }
+    candidates = {p for t in _common_cjk(scen_lower, prof_lower) for p in _snap(t, prof_lower)}
     ordered = sorted((t for t in candidates if t and t in scen_lower), key=len, reverse=True)
     scen_words = set(_WORD.findall(scen_lower))
     ordered += sorted(

@@ -65,7 +65,17 @@ def _level(a: str, b: str) -> str:
 def relation(
     company_codes: Sequence[str], scenario_codes: Sequence[str], inferred: bool = False
 ) -> tuple[IndustryRelation, float]:
-    """The closest relation between any firm code and any scenario code, and its score."""
+    """The closest relation between any firm code and any scenario code, and its score.
+
+    Cached: a ranking asks for the same few code pairs over and over.
+    """
+    return _relation(tuple(company_codes), tuple(scenario_codes), bool(inferred))
+
+
+@lru_cache(maxsize=65536)
+def _relation(
+    company_codes: tuple[str, ...], scenario_codes: tuple[str, ...], inferred: bool
+) -> tuple[IndustryRelation, float]:
     table = industry_table()
     best = IndustryRelation(level="none", inferred=inferred)
     best_score = 0.0

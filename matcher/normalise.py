@@ -91,41 +91,55 @@ def _to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
+@lru_cache(maxsize=8192)
+def _fold(ch: str) -> str:
+    """One character folded: NFKC (width and compatibility forms), zero-width removed."""
+    return unicodedata.normalize("NFKC", ch).translate(_ZERO_WIDTH)
+
+
+_WS_RUN = re.compile(r"\s+")
+
+
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
     """Normalise ``text`` and map each output character to its source index.
 
-    Steps: strip pinyin annotations, fold width and compatibility forms (NFKC), drop
-    zero-width characters, collapse whitespace, convert traditional to simplified (OpenCC).
+    Steps: strip pinyin annotations, fold width and compatibility forms (NFKC, character by
+    character), drop zero-width characters, collapse whitespace, convert traditional to
+    simplified (OpenCC).
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
+    folds = {ch: _fold(ch) for ch in set(text)}
+    if all(len(f) == 1 for f in folds.values()):
+        folded = text.translate({ord(ch): f for ch, f in folds.items() if f != ch})
+        fsrc = list(range(len(text)))
+    else:
+        folded = "".join([folds[ch] for ch in text])
+        fsrc = [i for i, ch in enumerate(text) for _ in range(len(folds[ch]))]
+    removed = _pinyin_spans(folded) if "(" in text or "（" in text else []
+    if removed:
+        keep_text, keep_src, last = [], [], 0
+        for start, end in removed:
+            keep_text.append(folded[last:start])
+            keep_src.extend(fsrc[last:start])
+            last = end
+        keep_text.append(folded[last:])
+        keep_src.extend(fsrc[last:])
+        folded, fsrc = "".join(keep_text), keep_src
+    # Whitespace runs become one space; leading and trailing runs go.
     chars: list[str] = []
     src: list[int] = []
-    folded: list[tuple[str, int]] = []
-    for i, ch in enumerate(text):
-        for f in unicodedata.normalize("NFKC", ch).translate(_ZERO_WIDTH):
-            folded.append((f, i))
-    removed = _pinyin_spans("".join(f for f, _ in folded)) if "(" in text or "（" in text else []
-    if removed:
-        keep = [True] * len(folded)
-        for start, end in removed:
-            for j in range(start, min(end, len(folded))):
-                keep[j] = False
-        folded = [fc for fc, k in zip(folded, keep, strict=True) if k]
-    prev_space = True
-    for ch, i in folded:
-        if ch.isspace():
-            if prev_space:
-                continue
-            ch = " "
-            prev_space = True
-        else:
-            prev_space = False
-        chars.append(ch)
-        src.append(i)
-    if chars and chars[-1] == " ":
-        chars.pop()
-        src.pop()
+    pos = 0
+    for m in _WS_RUN.finditer(folded):
+        if m.start() > pos:
+            chars.append(folded[pos : m.start()])
+            src.extend(fsrc[pos : m.start()])
+        if src and m.end() < len(folded):
+            chars.append(" ")
+            src.append(fsrc[m.start()])
+        pos = m.end()
+    chars.append(folded[pos:])
+    src.extend(fsrc[pos:])
     joined = "".join(chars)
     simplified = _to_simplified(joined)
     if len(simplified) != len(joined):

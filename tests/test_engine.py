@@ -277,3 +277,21 @@ def test_controls_with_unknown_ids_fail_clearly(small_engine):
 
     with pytest.raises(UnknownIdError, match="NOPE"):
         small_engine.match_scenario("S1", controls=Controls(pinned=("NOPE",)))
+
+
+def test_broad_filter_searches_only_the_firms_that_pass(data_engine):
+    """Above ``exact_filtered`` the vector searches are restricted to the firms that pass: the
+    results stay full and agree with scoring every passing firm (the exact pipeline). Filtering
+    the unfiltered candidates afterwards would leave about one firm in seventeen."""
+    narrow = data_engine.reconfigured(replace(data_engine.config, candidates=5, exact_filtered=0))
+    f = Filters(city="厦门市")
+    passing = [cid for cid, cs in data_engine.companies_.items() if cs.company.city == "厦门市"]
+    assert 25 < len(passing) < len(data_engine.companies_) // 10  # 25: the candidate depth
+    recalls = []
+    for sid in [s.id for s in data_engine.scenarios if s.is_open][:10]:
+        got = narrow.match_scenario(sid, 5, filters=f)
+        exact = data_engine.match_scenario(sid, 5, candidate_ids=passing)
+        assert len(got) == 5
+        assert all(data_engine.companies_[m.company_id].company.city == "厦门市" for m in got)
+        recalls.append(len({m.company_id for m in got} & {m.company_id for m in exact}) / 5)
+    assert sum(recalls) / len(recalls) >= 0.9, recalls

@@ -1,3 +1,5 @@
+import re
+
 from matcher.explain import build_explanation, matched_terms, split_sentences
 from matcher.normalise import normalise
 from matcher.types import IndustryRelation
@@ -47,3 +49,46 @@ def test_shared_substrings_are_cut_at_whole_words():
     assert "梯次利用" in terms
     assert not any(t.startswith("等") or t.endswith("等") for t in terms)
     assert "色纤维" not in terms
+
+
+def test_words_from_runs_equal_cutting_the_whole_text(data_companies):
+    """jieba cuts each run on its own, so cutting only the runs a term touches changes nothing."""
+    import jieba
+
+    from matcher.explain import _CJK_RUN, _words_in, lower_keep_length
+
+    checked = 0
+    for c in list(data_companies)[:150]:
+        text = lower_keep_length(normalise(c.text()))
+        whole = [(s, e) for _, s, e in jieba.tokenize(text)]
+        for m in _CJK_RUN.finditer(text):
+            for start, end in ((m.start(), m.end()), (m.start() + 1, m.end() - 1)):
+                exp = [w for w in whole if w[0] >= start and w[1] <= end]
+                assert _words_in(text, start, end) == exp, (c.id, text[start:end])
+                checked += 1
+    assert checked > 1000
+
+
+def test_common_substrings_are_the_longest_at_each_position():
+    from matcher.explain import _common_cjk
+
+    def brute(a, b):
+        found = []
+        for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}", b):
+            i = 0
+            while i < len(run) - 1:
+                best = max((j for j in range(i + 2, len(run) + 1) if run[i:j] in a), default=0)
+                if best:
+                    found.append(run[i:best])
+                i = best or i + 1
+        return found
+
+    a = "新能源汽车动力电池梯次利用与储能系统集成，智能制造"
+    for b in [
+        "动力电池回收与梯次利用，储能电站",
+        "汽车零部件智能制造工厂",
+        "无关文字",
+        "能源汽车动力",
+    ]:
+        assert _common_cjk(a, b) == brute(a, b)
+    assert _common_cjk(a, "动力电池回收") == ["动力电池"]

@@ -74,3 +74,56 @@ def test_detect_language():
     assert detect_language("专注工商业储能系统集成") == "zh"
     assert detect_language("We build battery storage systems") == "en"
     assert detect_language("储能 BMS PCS EMS 系统") == "zh"
+
+
+def _reference_with_map(text):
+    """The definition, character by character: fold, drop pinyin, collapse spaces, simplify."""
+    import unicodedata
+
+    from matcher.normalise import _pinyin_spans, _to_simplified
+
+    zero_width = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+    folded = [
+        (f, i)
+        for i, ch in enumerate(text)
+        for f in unicodedata.normalize("NFKC", ch).translate(zero_width)
+    ]
+    spans = _pinyin_spans("".join(f for f, _ in folded))
+    drop = {j for s, e in spans for j in range(s, e)}
+    folded = [fc for j, fc in enumerate(folded) if j not in drop]
+    chars, src, prev_space = [], [], True
+    for ch, i in folded:
+        if ch.isspace():
+            if prev_space:
+                continue
+            ch, prev_space = " ", True
+        else:
+            prev_space = False
+        chars.append(ch)
+        src.append(i)
+    if chars and chars[-1] == " ":
+        chars.pop()
+        src.pop()
+    joined = "".join(chars)
+    simplified = _to_simplified(joined)
+    if len(simplified) != len(joined):
+        simplified = "".join(_to_simplified(c) or c for c in joined)
+    return simplified, src
+
+
+def test_fast_normalise_agrees_with_the_character_by_character_definition(data_companies):
+    import random
+
+    rng = random.Random(7)
+    alphabet = [
+        *"ab Z9 来(lái)開(kāi)發(fā)（lai）中國\t\n\r　，ＡＢ１㎡²ﬁ①\u200b\u00ad",
+        "e\u0301",
+    ]
+    texts = [c.text() for c in data_companies]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    for t in texts:
+        got, src = normalise_with_map(t)
+        exp, exp_src = _reference_with_map(t)
+        assert got == exp, repr(t)
+        if len(got) == len(exp_src):
+            assert src == exp_src, repr(t)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+import faiss
 import numpy as np
 
 
@@ -14,8 +15,9 @@ class VectorIndex(Protocol):
     """Inner-product search over L2-normalised vectors (inner product = cosine).
 
     ``search`` returns ``(scores, ids)`` of shape ``(nq, k)``, best first, padded with
-    ``-inf``/``-1`` when fewer than ``k`` vectors are stored. Adding an id that exists replaces
-    its vector.
+    ``-inf``/``-1`` when fewer than ``k`` vectors are stored. ``allowed``, a boolean mask indexed
+    by id (ids past its end are not allowed), restricts the search to those ids without losing
+    recall to the filter. Adding an id that exists replaces its vector.
     """
 
     backend: str
@@ -25,7 +27,9 @@ class VectorIndex(Protocol):
 
     def remove(self, ids: Sequence[int] | np.ndarray) -> int: ...
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def __len__(self) -> int: ...
 
@@ -34,6 +38,22 @@ class VectorIndex(Protocol):
 
 def as_ids(ids: Sequence[int] | np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(ids, dtype=np.int64).reshape(-1))
+
+
+def id_selector(allowed: np.ndarray) -> tuple[Any, np.ndarray]:
+    """A faiss selector for the ids where ``allowed`` is true, and the bitmap it reads.
+
+    The caller keeps the bitmap alive while the selector is in use (faiss holds a raw pointer).
+    """
+    bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+    return faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)), bitmap
+
+
+def empty_result(nq: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        np.full((nq, max(k, 0)), -np.inf, dtype=np.float32),
+        np.full((nq, max(k, 0)), -1, dtype=np.int64),
+    )
 
 
 def as_matrix(vectors: np.ndarray, dim: int) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import as_ids, as_matrix
+from .base import as_ids, as_matrix, empty_result, id_selector
 
 
 class FaissFlatIndex:
@@ -37,14 +37,19 @@ class FaissFlatIndex:
             return 0
         return int(self._index.remove_ids(faiss.IDSelectorBatch(ids_)))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         q = as_matrix(queries, self.dim)
         if k <= 0 or self._index.ntotal == 0:
-            return (
-                np.full((len(q), max(k, 0)), -np.inf, dtype=np.float32),
-                np.full((len(q), max(k, 0)), -1, dtype=np.int64),
-            )
-        scores, ids = self._index.search(q, k)
+            return empty_result(len(q), k)
+        if allowed is None:
+            scores, ids = self._index.search(q, k)
+        else:
+            selector, _bitmap = id_selector(allowed)
+            params = faiss.SearchParameters()
+            params.sel = selector
+            scores, ids = self._index.search(q, k, params=params)
         scores[ids < 0] = -np.inf
         return scores, ids
 

@@ -17,7 +17,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import as_ids, as_matrix
+from .base import as_ids, as_matrix, empty_result, id_selector
 
 # k-means trains on at most this many sampled vectors per list (faiss's default is 256): at 1M
 # vectors the full default took over 10 minutes on 2 cores, for no recall gain (docs/benchmarks.md)
@@ -68,15 +68,32 @@ class FaissIVFIndex:
             return 0
         return int(self._index.remove_ids(faiss.IDSelectorBatch(ids_)))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Search; with ``allowed``, the probed lists widen as the filter narrows.
+
+        A filter passing a share ``s`` of the vectors leaves about ``s`` of each probed list, so
+        ``nprobe / s`` lists (at most all) are scanned to see as many allowed vectors as an
+        unfiltered search would.
+        """
         q = as_matrix(queries, self.dim)
         self._maybe_train()
         if k <= 0 or self._index.ntotal == 0:
-            return (
-                np.full((len(q), max(k, 0)), -np.inf, dtype=np.float32),
-                np.full((len(q), max(k, 0)), -1, dtype=np.int64),
-            )
-        scores, ids = self._index.search(q, k)
+            return empty_result(len(q), k)
+        if allowed is None:
+            scores, ids = self._index.search(q, k)
+        else:
+            selector, _bitmap = id_selector(allowed)
+            if self._trained:
+                share = max(int(np.count_nonzero(allowed)), 1) / int(self._index.ntotal)
+                nprobe = min(int(self._index.nlist), math.ceil(self.nprobe / min(share, 1.0)))
+                params: Any = faiss.SearchParametersIVF()
+                params.nprobe = nprobe
+            else:
+                params = faiss.SearchParameters()
+            params.sel = selector
+            scores, ids = self._index.search(q, k, params=params)
         scores[ids < 0] = -np.inf
         return scores, ids
 

@@ -35,18 +35,26 @@ class NumpyIndex:
         self._ids, self._vecs = self._ids[keep], self._vecs[keep]
         return removed
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         q = as_matrix(queries, self.dim)
         scores = np.full((len(q), k), -np.inf, dtype=np.float32)
         ids = np.full((len(q), k), -1, dtype=np.int64)
-        if len(self._ids) == 0 or k <= 0:
+        pool_ids, pool = self._ids, self._vecs
+        if allowed is not None:
+            ok = np.zeros(len(pool_ids), dtype=bool)
+            inside = pool_ids < len(allowed)
+            ok[inside] = np.asarray(allowed, dtype=bool)[pool_ids[inside]]
+            pool_ids, pool = pool_ids[ok], pool[ok]
+        if len(pool_ids) == 0 or k <= 0:
             return scores, ids
-        sims = q @ self._vecs.T
+        sims = q @ pool.T
         n = min(k, sims.shape[1])
         # Stable sort on (-score, position) so ties break the same way every time.
         order = np.argsort(-sims, axis=1, kind="stable")[:, :n]
         scores[:, :n] = np.take_along_axis(sims, order, axis=1)
-        ids[:, :n] = self._ids[order]
+        ids[:, :n] = pool_ids[order]
         return scores, ids
 
     def __len__(self) -> int:

@@ -13,6 +13,26 @@ def _unit(rng, n, d):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+def _clustered(rng, clusters, n, d=32):
+    """Clustered unit vectors, as real embeddings are: random ones give ANN no structure."""
+    centres = _unit(rng, clusters, d)
+    vecs = centres[rng.integers(0, clusters, n)] + 0.15 * rng.standard_normal((n, d)).astype(
+        np.float32
+    )
+    return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def _ivf_over_clusters(seed, clusters, n, nprobe, nq):
+    """A trained IVF index over clustered vectors, and queries near some of them."""
+    rng = np.random.default_rng(seed)
+    vecs = _clustered(rng, clusters, n)
+    ids = np.arange(n, dtype=np.int64)
+    index = create_index(IndexConfig(backend="ivf", exact_below=1000, ivf_nprobe=nprobe), 32)
+    index.add(ids, vecs)
+    q = vecs[:nq] + 0.05 * rng.standard_normal((nq, 32)).astype(np.float32)
+    return rng, vecs, ids, index, q
+
+
 def _brute(vecs, ids, q, k):
     sims = q @ vecs.T
     order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
@@ -34,17 +54,7 @@ def test_search_matches_brute_force(backend):
 
 
 def test_ivf_is_approximate_above_threshold_with_high_recall():
-    rng = np.random.default_rng(1)
-    # clustered data, as real embeddings are: random unit vectors give ANN no structure
-    centres = _unit(rng, 40, 32)
-    vecs = centres[rng.integers(0, 40, 4000)] + 0.15 * rng.standard_normal((4000, 32)).astype(
-        np.float32
-    )
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    ids = np.arange(4000, dtype=np.int64)
-    index = create_index(IndexConfig(backend="ivf", exact_below=1000, ivf_nprobe=8), 32)
-    index.add(ids, vecs)
-    q = vecs[:50] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
+    _, vecs, ids, index, q = _ivf_over_clusters(1, 40, 4000, nprobe=8, nq=50)
     _, got = index.search(q, 20)
     assert index._trained  # type: ignore[attr-defined]
     _, exp = _brute(vecs, ids, q, 20)
@@ -99,3 +109,39 @@ def test_empty_index_returns_padding():
     index = create_index(IndexConfig(), 4)
     scores, ids = index.search(np.ones((1, 4), np.float32) / 2, 3)
     assert (ids == -1).all() and np.isinf(scores).all()
+
+
+@pytest.mark.parametrize("backend", ["flat", "numpy"])
+def test_filtered_search_is_exact_over_the_allowed_ids(backend):
+    rng = np.random.default_rng(5)
+    vecs = _unit(rng, 800, 16)
+    ids = np.arange(0, 1600, 2, dtype=np.int64)  # sparse ids: the mask is indexed by id
+    index = create_index(IndexConfig(backend=backend), 16)
+    index.add(ids, vecs)
+    allowed = np.zeros(1500, dtype=bool)  # ids from 1500 on lie past the mask: not allowed
+    allowed[rng.choice(ids[ids < 1500], 120, replace=False)] = True
+    allowed[-1] = True  # id 1499 is odd: no vector, so nothing to find
+    keep = (ids < len(allowed)) & allowed[np.minimum(ids, len(allowed) - 1)]
+    q = _unit(rng, 5, 16)
+    scores, got = index.search(q, 10, allowed)
+    exp_scores, exp_ids = _brute(vecs[keep], ids[keep], q, 10)
+    np.testing.assert_allclose(scores, exp_scores, rtol=1e-5, atol=1e-5)
+    assert (got == exp_ids).all()
+    # fewer allowed ids than k: padded, never a disallowed id
+    few = np.zeros(1600, dtype=bool)
+    few[ids[:3]] = True
+    scores, got = index.search(q, 10, few)
+    assert set(got[0][:3]) == set(ids[:3]) and (got[:, 3:] == -1).all()
+    assert np.isneginf(scores[:, 3:]).all()
+
+
+def test_filtered_ivf_search_keeps_recall_under_a_selective_filter():
+    rng, vecs, ids, index, q = _ivf_over_clusters(6, 60, 6000, nprobe=4, nq=40)
+    allowed = rng.random(6000) < 0.05  # one firm in twenty passes
+    _, got = index.search(q, 20, allowed)
+    assert index._trained  # type: ignore[attr-defined]
+    assert allowed[got[got >= 0]].all()
+    _, exp = _brute(vecs[allowed], ids[allowed], q, 20)
+    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(got, exp, strict=True)])
+    # without widening nprobe the 4 probed lists hold about 20 allowed vectors in all
+    assert recall >= 0.95
