@@ -81,6 +81,15 @@ class _CompanyState:
     strength: float
     sentences: list[str] = field(default_factory=list)
     sent_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    # Keyword → found in the profile, filled as scenarios rank this firm (a firm that is a
+    # candidate once is usually a candidate again).
+    keyword_found: dict[str, bool] = field(default_factory=dict)
+
+    def has_keyword(self, keyword: str) -> bool:
+        found = self.keyword_found.get(keyword)
+        if found is None:
+            found = self.keyword_found[keyword] = contains_term(self.text_lower, keyword) >= 0
+        return found
 
     @classmethod
     def of(
@@ -158,6 +167,11 @@ class Engine:
         self._sent_ids_of: dict[str, list[int]] = {}
         self._columns = FilterColumns()
         self._informative_memo: dict[str, bool] = {}
+        # (scenario text, its keywords, profile text) → matched terms: the costly part of an
+        # explanation, asked again whenever a scenario's top firms are shown again.
+        self._terms_memo: dict[tuple[str, tuple[str, ...], str], list[str]] = {}
+        # scenario id → (its state, {firm id → (firm state, raw parts..., failures)})
+        self._pair_memo: dict[str, tuple[_ScenarioState, dict[str, tuple[Any, ...]]]] = {}
         self._next_sent = 0
         self._doc_vectors: dict[str, np.ndarray] = {}
         self._lex_rows: dict[str, int] = {}
@@ -747,14 +761,56 @@ class Engine:
     def _raw_parts(
         self, st: _ScenarioState, ids: Sequence[str]
     ) -> tuple[list[_CompanyState], dict[str, np.ndarray], list[list[str]]]:
+        """Raw score parts of firms for a scenario; a stored scenario remembers them per firm.
+
+        A pair's parts depend only on the scenario's and the firm's state, so they are kept
+        (per stored scenario, checked against the firm's current state) and a scenario asked
+        again, with other filters or controls, re-scores only the firms it has not seen.
+        """
         states = [self.companies_[i] for i in ids]
+        memo = self._memo_for(st)
+        if memo is None or len(ids) > MEMO_PAIRS_PER_SCENARIO:  # e.g. tuning over every firm
+            raw, fails = self._compute_parts(st, ids, states)
+            return states, raw, fails
+        entries = [memo.get(cid, _NO_PAIR) for cid in ids]
+        todo = [k for k, cs in enumerate(states) if entries[k][0] is not cs]
+        if todo:
+            if len(memo) + len(todo) > MEMO_PAIRS_PER_SCENARIO:
+                memo.clear()
+            new_ids = [ids[k] for k in todo]
+            raw, fails = self._compute_parts(st, new_ids, [states[k] for k in todo])
+            for j, k in enumerate(todo):
+                entries[k] = memo[ids[k]] = (
+                    states[k],
+                    *(float(raw[part][j]) for part in _PARTS),
+                    fails[j],
+                )
+        out = {
+            part: np.fromiter((e[1 + j] for e in entries), np.float64, len(ids))
+            for j, part in enumerate(_PARTS)
+        }
+        return states, out, [list(e[-1]) for e in entries]
+
+    def _memo_for(self, st: _ScenarioState) -> dict[str, tuple[Any, ...]] | None:
+        """The per-firm memo of a stored scenario's current state (None for any other)."""
+        sid = st.scenario.id
+        if self.scenarios_.get(sid) is not st:
+            return None
+        held = self._pair_memo.get(sid)
+        if held is None or held[0] is not st:
+            held = self._pair_memo[sid] = (st, {})
+        return held[1]
+
+    def _compute_parts(
+        self, st: _ScenarioState, ids: Sequence[str], states: Sequence[_CompanyState]
+    ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
         doc_m = np.stack([self._doc_vectors[i] for i in ids])
         doc_sims = doc_m @ st.vector
         dense = _dense_combine(doc_sims, _best_sentence(states, st.vector, doc_sims))
         rows = self._lex_matrix[[self._lex_rows[i] for i in ids]]
         lexical = np.asarray((rows @ st.lex.T).todense()).ravel()
         bounded, fails = self._bounded_parts([st] * len(states), states)
-        return states, {"dense": dense, "lexical": lexical, **bounded}, fails
+        return {"dense": dense, "lexical": lexical, **bounded}, fails
 
     def _bounded_parts(
         self, scen: Sequence[_ScenarioState], comp: Sequence[_CompanyState]
@@ -765,9 +821,7 @@ class Engine:
         fails: list[list[str]] = []
         for k, (s, c) in enumerate(zip(scen, comp, strict=True)):
             if s.keywords:
-                text = c.text_lower
-                found = sum(1 for kw in s.keywords if contains_term(text, kw) >= 0)
-                keyword[k] = found / len(s.keywords)
+                keyword[k] = sum(map(c.has_keyword, s.keywords)) / len(s.keywords)
             if s.codes and c.codes:
                 industry[k] = relation(c.codes, s.codes, c.inferred or s.codes_inferred)[1]
             structured[k] = structured_score(s.scenario, c.company, c.strength)
@@ -859,9 +913,14 @@ class Engine:
 
     def _explain(self, s: _ScenarioState, c: _CompanyState, fails: Sequence[str]) -> Any:
         profile = c.company.description
-        terms = matched_terms(
-            s.norm, s.scenario.keywords, c.company.text(), is_informative=self._informative
-        )
+        key = (s.norm, s.scenario.keywords, c.company.text())
+        terms = self._terms_memo.get(key)
+        if terms is None:
+            if len(self._terms_memo) > 50_000:
+                self._terms_memo.clear()
+            terms = self._terms_memo[key] = matched_terms(
+                s.norm, s.scenario.keywords, key[2], is_informative=self._informative
+            )
         evidence = None
         if len(c.sent_vectors):
             best = int(np.argmax(c.sent_vectors @ s.vector))
@@ -1103,6 +1162,11 @@ def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:
     """
     doc = np.asarray(doc_sims, np.float64)
     return 0.5 * doc + 0.5 * np.maximum(doc, np.asarray(sent_sims, np.float64))
+
+
+_PARTS = ("dense", "lexical", "keyword", "industry", "structured")
+_NO_PAIR: tuple[Any, ...] = (None,)
+MEMO_PAIRS_PER_SCENARIO = 50_000
 
 
 def _best_sentence(

@@ -295,3 +295,40 @@ def test_broad_filter_searches_only_the_firms_that_pass(data_engine):
         assert all(data_engine.companies_[m.company_id].company.city == "厦门市" for m in got)
         recalls.append(len({m.company_id for m in got} & {m.company_id for m in exact}) / 5)
     assert sum(recalls) / len(recalls) >= 0.9, recalls
+
+
+def test_remembered_pair_parts_follow_firm_and_scenario_updates(
+    small_catalogue, small_companies, cache_dir
+):
+    """A stored scenario remembers each firm's score parts; an update of either side must give
+    exactly what computing from scratch gives."""
+    engine = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
+
+    def ranked(**kw):
+        # float32 products differ in the last bits with the batch they are computed in
+        return [
+            (m.company_id, round(m.score, 5), {k: round(v, 5) for k, v in m.parts.items()})
+            for m in engine.match_scenario("S1", 8, **kw)
+        ]
+
+    def from_scratch(**kw):
+        engine._pair_memo.clear()
+        return ranked(**kw)
+
+    first = ranked()
+    assert engine._pair_memo["S1"][1]  # remembered
+    assert ranked() == first == from_scratch()
+    assert ranked(filters=Filters(city="晋江")) == from_scratch(filters=Filters(city="晋江"))
+    assert ranked() == first  # every firm remembered again before the update
+    top = engine.companies_[first[0][0]].company
+    engine.add_companies(
+        [replace(top, description="核桃与花生炒货加工。", industry_codes=("1371",))]
+    )
+    moved = ranked()
+    assert moved != first
+    assert moved == from_scratch()
+    s1 = engine.scenarios_["S1"].scenario
+    engine.upsert_scenarios([replace(s1, keywords=("炒货", "花生"))])
+    now = ranked()
+    assert now == from_scratch()
+    assert dict((m[0], m[2]) for m in now)[top.id]["keyword"] == 1.0  # new keywords count at once

@@ -11,7 +11,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import as_ids, as_matrix, empty_result, id_selector
+from .base import as_ids, as_matrix, empty_result, id_selector, threads_for
 
 
 class FaissFlatIndex:
@@ -44,12 +44,14 @@ class FaissFlatIndex:
         if k <= 0 or self._index.ntotal == 0:
             return empty_result(len(q), k)
         if allowed is None:
-            scores, ids = self._index.search(q, k)
+            with threads_for(len(q)):
+                scores, ids = self._index.search(q, k)
         else:
             selector, _bitmap = id_selector(allowed)
             params = faiss.SearchParameters()
             params.sel = selector
-            scores, ids = self._index.search(q, k, params=params)
+            with threads_for(len(q)):
+                scores, ids = self._index.search(q, k, params=params)
         scores[ids < 0] = -np.inf
         return scores, ids
 

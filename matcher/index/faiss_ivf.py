@@ -17,7 +17,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import as_ids, as_matrix, empty_result, id_selector
+from .base import as_ids, as_matrix, empty_result, id_selector, threads_for
 
 # k-means trains on at most this many sampled vectors per list (faiss's default is 256): at 1M
 # vectors the full default took over 10 minutes on 2 cores, for no recall gain (docs/benchmarks.md)
@@ -82,7 +82,8 @@ class FaissIVFIndex:
         if k <= 0 or self._index.ntotal == 0:
             return empty_result(len(q), k)
         if allowed is None:
-            scores, ids = self._index.search(q, k)
+            with threads_for(len(q)):
+                scores, ids = self._index.search(q, k)
         else:
             selector, _bitmap = id_selector(allowed)
             if self._trained:
@@ -93,7 +94,8 @@ class FaissIVFIndex:
             else:
                 params = faiss.SearchParameters()
             params.sel = selector
-            scores, ids = self._index.search(q, k, params=params)
+            with threads_for(len(q)):
+                scores, ids = self._index.search(q, k, params=params)
         scores[ids < 0] = -np.inf
         return scores, ids
 
