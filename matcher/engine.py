@@ -427,6 +427,7 @@ class Engine:
         n = 0
         for i in ids:
             n += self.scenarios_.pop(i, None) is not None
+            self._pair_memo.pop(i, None)
         return n
 
     # ------------------------------------------------------------------ queries

@@ -73,6 +73,31 @@ def id_selector(allowed: np.ndarray) -> tuple[Any, np.ndarray]:
     return faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)), bitmap
 
 
+def faiss_search(
+    index: Any, q: np.ndarray, k: int, allowed: np.ndarray | None = None, params: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Search a faiss index the way every backend here does.
+
+    Nothing stored or ``k <= 0`` gives an empty (padded) result; ``allowed`` becomes an ID
+    selector on ``params`` (plain ``SearchParameters`` unless the caller passes its own, e.g.
+    IVF's with a wider ``nprobe``); a few queries run on one thread; padding scores ``-inf``.
+    """
+    if k <= 0 or index.ntotal == 0:
+        return empty_result(len(q), k)
+    bitmap = None  # the selector reads it: keep it alive until the search returns
+    if allowed is not None:
+        params = faiss.SearchParameters() if params is None else params
+        params.sel, bitmap = id_selector(allowed)
+    with threads_for(len(q)):
+        if params is None:
+            scores, ids = index.search(q, k)
+        else:
+            scores, ids = index.search(q, k, params=params)
+    del bitmap
+    scores[ids < 0] = -np.inf
+    return scores, ids
+
+
 def empty_result(nq: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return (
         np.full((nq, max(k, 0)), -np.inf, dtype=np.float32),

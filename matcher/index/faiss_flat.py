@@ -11,7 +11,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import as_ids, as_matrix, empty_result, id_selector, threads_for
+from .base import as_ids, as_matrix, faiss_search
 
 
 class FaissFlatIndex:
@@ -40,20 +40,7 @@ class FaissFlatIndex:
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        q = as_matrix(queries, self.dim)
-        if k <= 0 or self._index.ntotal == 0:
-            return empty_result(len(q), k)
-        if allowed is None:
-            with threads_for(len(q)):
-                scores, ids = self._index.search(q, k)
-        else:
-            selector, _bitmap = id_selector(allowed)
-            params = faiss.SearchParameters()
-            params.sel = selector
-            with threads_for(len(q)):
-                scores, ids = self._index.search(q, k, params=params)
-        scores[ids < 0] = -np.inf
-        return scores, ids
+        return faiss_search(self._index, as_matrix(queries, self.dim), k, allowed)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)

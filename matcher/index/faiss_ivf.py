@@ -17,7 +17,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from .base import as_ids, as_matrix, empty_result, id_selector, threads_for
+from .base import as_ids, as_matrix, faiss_search
 
 # k-means trains on at most this many sampled vectors per list (faiss's default is 256): at 1M
 # vectors the full default took over 10 minutes on 2 cores, for no recall gain (docs/benchmarks.md)
@@ -79,25 +79,12 @@ class FaissIVFIndex:
         """
         q = as_matrix(queries, self.dim)
         self._maybe_train()
-        if k <= 0 or self._index.ntotal == 0:
-            return empty_result(len(q), k)
-        if allowed is None:
-            with threads_for(len(q)):
-                scores, ids = self._index.search(q, k)
-        else:
-            selector, _bitmap = id_selector(allowed)
-            if self._trained:
-                share = max(int(np.count_nonzero(allowed)), 1) / int(self._index.ntotal)
-                nprobe = min(int(self._index.nlist), math.ceil(self.nprobe / min(share, 1.0)))
-                params: Any = faiss.SearchParametersIVF()
-                params.nprobe = nprobe
-            else:
-                params = faiss.SearchParameters()
-            params.sel = selector
-            with threads_for(len(q)):
-                scores, ids = self._index.search(q, k, params=params)
-        scores[ids < 0] = -np.inf
-        return scores, ids
+        params = None
+        if allowed is not None and self._trained and self._index.ntotal:
+            share = max(int(np.count_nonzero(allowed)), 1) / int(self._index.ntotal)
+            params = faiss.SearchParametersIVF()
+            params.nprobe = min(int(self._index.nlist), math.ceil(self.nprobe / min(share, 1.0)))
+        return faiss_search(self._index, q, k, allowed, params)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
