@@ -51,6 +51,7 @@ from .industry import IndustryInferrer, industry_table, relation
 from .lexical import LexicalScorer, create_lexical, load_lexical
 from .normalise import detect_language, normalise, strip_pinyin
 from .types import Company, Match, Scenario
+from .vectors import VectorStore
 
 __all__ = ["Engine", "Progress"]
 
@@ -80,7 +81,10 @@ class _CompanyState:
     inferred: bool
     strength: float
     sentences: list[str] = field(default_factory=list)
-    sent_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    # Its sentences' vectors are rows sent_start .. sent_start+len(sentences)-1 of the engine's
+    # sentence store; a profile that is not stored (a submission being suggested) holds its own.
+    sent_start: int = -1
+    own_vectors: np.ndarray | None = None
     # Keyword → found in the profile, filled as scenarios rank this firm (a firm that is a
     # candidate once is usually a candidate again).
     keyword_found: dict[str, bool] = field(default_factory=dict)
@@ -99,7 +103,8 @@ class _CompanyState:
         codes: tuple[str, ...],
         inferred: bool,
         sentences: list[str],
-        sent_vectors: np.ndarray,
+        sent_start: int = -1,
+        own_vectors: np.ndarray | None = None,
     ) -> _CompanyState:
         return cls(
             company=company,
@@ -109,7 +114,8 @@ class _CompanyState:
             inferred=inferred,
             strength=strength(company),
             sentences=sentences,
-            sent_vectors=sent_vectors,
+            sent_start=sent_start,
+            own_vectors=own_vectors,
         )
 
 
@@ -133,11 +139,16 @@ class Engine:
     """
 
     def __init__(
-        self, config: EngineConfig | None = None, cache_dir: str | os.PathLike[str] | None = None
+        self,
+        config: EngineConfig | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        encoder: CachingEncoder | None = None,
     ) -> None:
+        """``encoder``: a ready one (a model loaded elsewhere, a benchmark's vector source);
+        by default the one ``config.encoder`` names, caching in ``cache_dir``."""
         self.config = config or EngineConfig()
         self.cache_dir = cache_dir
-        self._encoder: CachingEncoder | None = None
+        self._encoder: CachingEncoder | None = encoder
         self._fitted = False
         self._view_of: Engine | None = None
         self.manifest_: dict[str, Any] = {}
@@ -164,7 +175,10 @@ class Engine:
         # Sentence id → its firm's integer id (-1 once removed): an array, as filtered
         # searches map a firm mask onto sentences with it.
         self._sent_owner = np.zeros(0, dtype=np.int64)
-        self._sent_ids_of: dict[str, list[int]] = {}
+        self._doc_store = VectorStore(dim, self.config.index.vector_dtype)
+        self._sent_masks: dict[Filters, tuple[Any, np.ndarray]] = {}
+        self._generation = 0  # counts changes to the firms (filter masks follow it)
+        self._sent_store = VectorStore(dim, self.config.index.vector_dtype)
         self._columns = FilterColumns()
         self._informative_memo: dict[str, bool] = {}
         # (scenario text, its keywords, profile text) → matched terms: the costly part of an
@@ -173,7 +187,6 @@ class Engine:
         # scenario id → (its state, {firm id → (firm state, raw parts..., failures)})
         self._pair_memo: dict[str, tuple[_ScenarioState, dict[str, tuple[Any, ...]]]] = {}
         self._next_sent = 0
-        self._doc_vectors: dict[str, np.ndarray] = {}
         self._lex_rows: dict[str, int] = {}
         self._lex_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
         self._groups: dict[str, str] = {}
@@ -243,9 +256,36 @@ class Engine:
     def _add_companies(
         self, companies: Sequence[Company], norms: Sequence[str], progress: Progress | None
     ) -> None:
+        """Encode, then index; a bulk load goes in steps of ``ADD_STEP`` firms.
+
+        Steps keep a million firms' float32 encodings from existing all at once next to the
+        stores and indexes they end up in; the indexes are told the whole size first, so an ANN
+        index trains its lists for it.
+        """
         if not companies:
             return
-        doc_vecs, sentences, sent_vecs = self._encode_companies(companies, norms, progress)
+        splits = [self._sentences_of(c) for c in companies]
+        stepped = len(companies) > ADD_STEP
+        if stepped:
+            self._doc_index.reserve(len(self._doc_index) + len(companies))
+            self._sent_index.reserve(len(self._sent_index) + sum(map(len, splits)))
+        for lo in range(0, len(companies), ADD_STEP):
+            hi = min(lo + ADD_STEP, len(companies))
+            step_progress = _offset(progress, lo, hi - lo, len(companies)) if stepped else progress
+            doc_vecs, sent_vecs = self._encode_companies(
+                companies[lo:hi], norms[lo:hi], splits[lo:hi], step_progress
+            )
+            self._insert(companies[lo:hi], norms[lo:hi], splits[lo:hi], doc_vecs, sent_vecs)
+        self._regroup()
+
+    def _insert(
+        self,
+        companies: Sequence[Company],
+        norms: Sequence[str],
+        sentences: Sequence[list[str]],
+        doc_vecs: np.ndarray,
+        sent_vecs: np.ndarray,
+    ) -> None:
         missing = [i for i, c in enumerate(companies) if not c.industry_codes]
         inferred_codes: dict[int, str] = {}
         if missing and self._inferrer is not None:
@@ -261,8 +301,20 @@ class Engine:
         else:
             self._lex_matrix = sp.vstack([self._lex_matrix, lex], format="csr")
         int_ids = []
-        offset = 0
-        sent_ids: list[int] = []
+        for c in companies:
+            if c.id not in self._int_of:
+                self._int_of[c.id] = self._next_int
+                self._id_of[self._next_int] = c.id
+                self._next_int += 1
+            int_ids.append(self._int_of[c.id])
+        first_sent = self._next_sent
+        sent_ids = np.arange(first_sent, first_sent + len(sent_vecs), dtype=np.int64)
+        self._next_sent += len(sent_vecs)
+        self._doc_store.put(int_ids, doc_vecs)
+        self._sent_store.put(sent_ids, sent_vecs)
+        owners = np.repeat(np.array(int_ids, dtype=np.int64), [len(x) for x in sentences])
+        self._own_sentences(sent_ids, owners)
+        offset = first_sent
         for i, c in enumerate(companies):
             n = len(sentences[i])
             codes: tuple[str, ...]
@@ -271,71 +323,73 @@ class Engine:
             else:
                 codes, inferred = tuple(c.industry_codes), False
             state = _CompanyState.of(
-                c, norms[i], codes, inferred, sentences[i], sent_vecs[offset : offset + n]
+                c, norms[i], codes, inferred, sentences[i], offset if n else -1
             )
             self.companies_[c.id] = state
-            self._doc_vectors[c.id] = doc_vecs[i]
             self._lex_rows[c.id] = base_row + i
-            if c.id not in self._int_of:
-                self._int_of[c.id] = self._next_int
-                self._id_of[self._next_int] = c.id
-                self._next_int += 1
-            int_ids.append(self._int_of[c.id])
-            ids_here = list(range(self._next_sent, self._next_sent + n))
-            self._next_sent += n
-            self._own_sentences(ids_here, self._int_of[c.id])
-            self._sent_ids_of[c.id] = ids_here
-            self._columns.put(self._int_of[c.id], c, codes)
-            sent_ids.extend(ids_here)
+            self._columns.put(int_ids[i], c, codes)
             offset += n
+        self._generation += 1
         self._doc_index.add(np.array(int_ids, dtype=np.int64), doc_vecs)
-        if sent_ids:
-            self._sent_index.add(np.array(sent_ids, dtype=np.int64), sent_vecs)
-        self._regroup()
+        if len(sent_ids):
+            self._sent_index.add(sent_ids, sent_vecs)
+
+    def _sentences_of(self, c: Company) -> list[str]:
+        """The sentences a profile is also searched by (none when it has only one)."""
+        enc_cfg = self.config.encoder
+        sents = split_sentences(c.description) if enc_cfg.sentences else []
+        if len(sents) <= 1:
+            return []
+        return sents[: enc_cfg.max_sentences]
 
     def _encode_companies(
-        self, companies: Sequence[Company], norms: Sequence[str], progress: Progress | None
-    ) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
+        self,
+        companies: Sequence[Company],
+        norms: Sequence[str],
+        sentences: Sequence[list[str]] | None,
+        progress: Progress | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         doc_vecs = self.encoder.encode(list(norms), "passage", _stage(progress, "profiles"))
-        sentences: list[list[str]] = []
-        flat: list[str] = []
-        enc_cfg = self.config.encoder
-        for c in companies:
-            sents = split_sentences(c.description) if enc_cfg.sentences else []
-            if len(sents) <= 1:
-                sents = []
-            sents = sents[: enc_cfg.max_sentences]
-            sentences.append(sents)
-            flat.extend(normalise(s) for s in sents)
+        if sentences is None:
+            sentences = [self._sentences_of(c) for c in companies]
+        flat = [normalise(s) for sents in sentences for s in sents]
         sent_vecs = self.encoder.encode(flat, "passage", _stage(progress, "sentences"))
-        return doc_vecs, sentences, sent_vecs
+        return doc_vecs, sent_vecs
 
     def _remove_companies(self, ids: Sequence[str]) -> int:
         ints = [self._int_of[i] for i in ids if i in self.companies_]
         if not ints:
             return 0
         self._doc_index.remove(np.array(ints, dtype=np.int64))
-        sent_ids = [s for i in ids for s in self._sent_ids_of.pop(i, [])]
+        sent_ids = [
+            k
+            for i in ids
+            if i in self.companies_ and self.companies_[i].sent_start >= 0
+            for k in range(
+                self.companies_[i].sent_start,
+                self.companies_[i].sent_start + len(self.companies_[i].sentences),
+            )
+        ]
         if sent_ids:
             self._sent_index.remove(np.array(sent_ids, dtype=np.int64))
             self._sent_owner[np.array(sent_ids, dtype=np.int64)] = -1
         for n in ints:
             self._columns.drop(n)
+        self._generation += 1
         for i in ids:
             self.companies_.pop(i, None)
-            self._doc_vectors.pop(i, None)
             self._lex_rows.pop(i, None)
         return len(ints)
 
-    def _own_sentences(self, sent_ids: Sequence[int], owner: int) -> None:
-        if not sent_ids:
+    def _own_sentences(self, sent_ids: np.ndarray, owners: np.ndarray | int) -> None:
+        if not len(sent_ids):
             return
-        need = max(sent_ids) + 1
+        need = int(sent_ids.max()) + 1
         if need > len(self._sent_owner):
             grown = np.full(max(need, 2 * len(self._sent_owner), 1024), -1, dtype=np.int64)
             grown[: len(self._sent_owner)] = self._sent_owner
             self._sent_owner = grown
-        self._sent_owner[np.asarray(sent_ids, dtype=np.int64)] = owner
+        self._sent_owner[sent_ids] = owners
 
     def _regroup(self) -> None:
         if not self.config.collapse_duplicates:
@@ -404,7 +458,7 @@ class Engine:
         the lock) finds every vector cached and readers wait only for the index update.
         """
         companies = list(companies)
-        self._encode_companies(companies, [normalise(c.text()) for c in companies], None)
+        self._encode_companies(companies, [normalise(c.text()) for c in companies], None, None)
 
     def remove_companies(self, ids: Iterable[str]) -> int:
         self._check_fitted()
@@ -506,7 +560,7 @@ class Engine:
             cst = self.companies_.get(company)
             if cst is None:
                 raise UnknownIdError(f"unknown company id {company!r}")
-            doc_vec = self._doc_vectors[company]
+            doc_vec = self._doc_store.row(self._int_of[company])
             lex_row = self._lex_matrix[self._lex_rows[company]]
         else:
             cst, doc_vec, lex_row = self._transient_company(company)
@@ -519,8 +573,9 @@ class Engine:
             return []
         svecs = np.stack([s.vector for s in states])
         doc_sims = svecs @ doc_vec
-        if len(cst.sent_vectors):
-            sent_sims = (svecs @ cst.sent_vectors.T).max(axis=1)
+        cst_sents = self._sentence_vectors(cst)
+        if len(cst_sents):
+            sent_sims = (svecs @ cst_sents.T).max(axis=1)
         else:
             sent_sims = doc_sims
         dense = _dense_combine(doc_sims, sent_sims)
@@ -538,15 +593,12 @@ class Engine:
     ) -> tuple[_CompanyState, np.ndarray, sp.csr_matrix]:
         norm = normalise(company.text())
         doc_vec = self.encoder.encode([norm], "passage")[0]
-        sents = split_sentences(company.description) if self.config.encoder.sentences else []
-        if len(sents) <= 1:
-            sents = []
-        sents = sents[: self.config.encoder.max_sentences]
+        sents = self._sentences_of(company)
         sent_vecs = self.encoder.encode([normalise(s) for s in sents], "passage")
         codes, inferred = tuple(company.industry_codes), False
         if not codes and self._inferrer is not None:
             codes, inferred = tuple(self._inferrer.infer(doc_vec[None, :])), True
-        cst = _CompanyState.of(company, norm, codes, inferred, sents, sent_vecs)
+        cst = _CompanyState.of(company, norm, codes, inferred, sents, own_vectors=sent_vecs)
         return cst, doc_vec, self._lexical.transform([norm])
 
     # ------------------------------------------------------------------ scoring
@@ -574,16 +626,30 @@ class Engine:
             if i >= 0:
                 found[self._id_of[int(i)]] = None
         sent_allowed = None
-        if allowed is not None:
-            owners = self._sent_owner[: self._next_sent]
-            sent_allowed = np.zeros(len(owners), dtype=bool)
-            live = owners >= 0
-            sent_allowed[live] = allowed[owners[live]]
+        if allowed is not None and filters is not None:
+            sent_allowed = self._sentence_mask(filters, allowed)
         _, sent_ids = self._sent_index.search(q, c * 2, sent_allowed)
         for i in sent_ids[0]:
             if i >= 0 and len(found) < 2 * c:
                 found.setdefault(self._id_of[int(self._sent_owner[i])], None)
         return list(found)
+
+    def _sentence_mask(self, filters: Filters, allowed: np.ndarray) -> np.ndarray:
+        """The sentences of the firms a filter leaves, remembered per filter until the firms
+        change: at six million sentences the mask is a 20 ms pass a recruiter's next query with
+        the same filter need not repeat."""
+        key = (filters, len(self.companies_), self._next_sent, self._generation)
+        held = self._sent_masks.get(filters)
+        if held is not None and held[0] == key:
+            return held[1]
+        owners = self._sent_owner[: self._next_sent]
+        mask = np.zeros(len(owners), dtype=bool)
+        live = owners >= 0
+        mask[live] = allowed[owners[live]]
+        if len(self._sent_masks) >= 16:
+            self._sent_masks.pop(next(iter(self._sent_masks)))
+        self._sent_masks[filters] = (key, mask)
+        return mask
 
     def _rank_companies(
         self,
@@ -667,7 +733,7 @@ class Engine:
 
     def _rocchio(self, st: _ScenarioState, top: Sequence[str], w: float) -> _ScenarioState:
         """Move the dense and lexical query towards the mean of the given firms' vectors."""
-        centroid = np.mean([self._doc_vectors[i] for i in top], axis=0)
+        centroid = self._doc_store.rows([self._int_of[i] for i in top]).mean(axis=0)
         vec = st.vector + w * centroid / (np.linalg.norm(centroid) or 1.0)
         vec = (vec / (np.linalg.norm(vec) or 1.0)).astype(np.float32)
         rows = self._lex_matrix[[self._lex_rows[i] for i in top]]
@@ -701,10 +767,10 @@ class Engine:
         self._check_fitted()
         states = [self.scenarios_[i] for i in scenario_ids]
         svecs = np.stack([s.vector for s in states]).astype(np.float32)
-        doc = np.stack([self._doc_vectors[i] for i in company_ids]) @ svecs.T
+        doc = self._doc_store.rows([self._int_of[i] for i in company_ids]) @ svecs.T
         sent = np.array(doc, np.float64)
         for row, cid in enumerate(company_ids):
-            sv = self.companies_[cid].sent_vectors
+            sv = self._sentence_vectors(self.companies_[cid])
             if len(sv):
                 sent[row] = (sv @ svecs.T).max(axis=0)
         dense = _dense_combine(doc, sent)
@@ -753,6 +819,7 @@ class Engine:
         other = copy.copy(self)
         other.config = config
         other._view_of = self
+        other._sent_masks = {}  # keyed by counters the view copied: not shared with the engine
         return other
 
     def _check_writable(self) -> None:
@@ -805,9 +872,9 @@ class Engine:
     def _compute_parts(
         self, st: _ScenarioState, ids: Sequence[str], states: Sequence[_CompanyState]
     ) -> tuple[dict[str, np.ndarray], list[list[str]]]:
-        doc_m = np.stack([self._doc_vectors[i] for i in ids])
+        doc_m = self._doc_store.rows([self._int_of[i] for i in ids])
         doc_sims = doc_m @ st.vector
-        dense = _dense_combine(doc_sims, _best_sentence(states, st.vector, doc_sims))
+        dense = _dense_combine(doc_sims, self._best_sentence(states, st.vector, doc_sims))
         rows = self._lex_matrix[[self._lex_rows[i] for i in ids]]
         lexical = np.asarray((rows @ st.lex.T).todense()).ravel()
         bounded, fails = self._bounded_parts([st] * len(states), states)
@@ -923,13 +990,44 @@ class Engine:
                 s.norm, s.scenario.keywords, key[2], is_informative=self._informative
             )
         evidence = None
-        if len(c.sent_vectors):
-            best = int(np.argmax(c.sent_vectors @ s.vector))
+        sent_vecs = self._sentence_vectors(c)
+        if len(sent_vecs):
+            best = int(np.argmax(sent_vecs @ s.vector))
             evidence = c.sentences[best]
         elif profile.strip():
             evidence = profile.strip()
         rel, _ = relation(c.codes, s.codes, c.inferred or s.codes_inferred)
         return build_explanation(terms, evidence, rel, fails, cross_lingual=s.lang != c.lang)
+
+    def _sentence_vectors(self, c: _CompanyState) -> np.ndarray:
+        """A firm's sentence vectors (float32), from the store or held by a transient state."""
+        if c.own_vectors is not None:
+            return c.own_vectors
+        if c.sent_start < 0 or not c.sentences:
+            return np.zeros((0, self._sent_store.dim), np.float32)
+        return self._sent_store.span(c.sent_start, c.sent_start + len(c.sentences))
+
+    def _best_sentence(
+        self, states: Sequence[_CompanyState], vector: np.ndarray, doc_sims: np.ndarray
+    ) -> np.ndarray:
+        """Each firm's best sentence similarity (its profile's where it has no sentences).
+
+        One gather of all the firms' sentence rows, one matrix product, a per-firm maximum.
+        """
+        out = np.asarray(doc_sims, dtype=np.float64).copy()
+        has = [k for k, cs in enumerate(states) if cs.sentences]
+        if not has:
+            return out
+        lens = np.array([len(states[k].sentences) for k in has], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        if all(states[k].own_vectors is None for k in has):
+            first = np.array([states[k].sent_start for k in has], dtype=np.int64)
+            rows = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(first - starts, lens)
+            mat = self._sent_store.rows(rows)
+        else:
+            mat = np.concatenate([self._sentence_vectors(states[k]) for k in has])
+        out[has] = np.maximum.reduceat(mat @ vector, starts)
+        return out
 
     def _informative(self, term: str) -> bool:
         """A shared term counts as evidence when one of its bigrams is rare in the corpus."""
@@ -999,19 +1097,19 @@ class Engine:
                     "sentences": cs.sentences,
                 }
             )
-            if len(cs.sent_vectors):
-                sent_vecs.append(cs.sent_vectors)
+            if cs.sentences:
+                sent_vecs.append(self._sentence_vectors(cs))
         with open(folder / "companies.jsonl", "w", encoding="utf-8") as f:
             for row in comp_rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         enc_info = self._encoder_info()
         dim = int(enc_info["dim"])
-        np.save(
-            folder / "doc_vectors.npy",
-            np.stack([self._doc_vectors[i] for i in ids])
+        doc_vecs = (
+            self._doc_store.rows([self._int_of[i] for i in ids])
             if ids
-            else np.zeros((0, dim), np.float32),
+            else np.zeros((0, dim), np.float32)
         )
+        np.save(folder / "doc_vectors.npy", doc_vecs)
         np.save(
             folder / "sent_vectors.npy",
             np.vstack(sent_vecs) if sent_vecs else np.zeros((0, dim), np.float32),
@@ -1038,9 +1136,7 @@ class Engine:
         doc_index = create_index(self.config.index, dim)
         sent_index = create_index(self.config.index, dim)
         if ids:
-            doc_index.add(
-                np.arange(len(ids), dtype=np.int64), np.stack([self._doc_vectors[i] for i in ids])
-            )
+            doc_index.add(np.arange(len(ids), dtype=np.int64), doc_vecs)
         n_sent = int(sum(len(v) for v in sent_vecs))
         if n_sent:
             sent_index.add(np.arange(n_sent, dtype=np.int64), np.vstack(sent_vecs))
@@ -1111,20 +1207,21 @@ class Engine:
                     tuple(row["codes"]),
                     bool(row["inferred"]),
                     list(row["sentences"]),
-                    sent_vecs[offset : offset + n],
+                    offset if n else -1,
                 )
                 engine.companies_[company.id] = cs
-                engine._doc_vectors[company.id] = doc_vecs[row_no]
                 engine._lex_rows[company.id] = row_no
                 engine._int_of[company.id] = row_no
                 engine._id_of[row_no] = company.id
-                ids_here = list(range(offset, offset + n))
-                engine._own_sentences(ids_here, row_no)
-                engine._sent_ids_of[company.id] = ids_here
+                engine._own_sentences(np.arange(offset, offset + n, dtype=np.int64), row_no)
                 engine._columns.put(row_no, company, cs.codes)
                 offset += n
         if len(engine._doc_index) != len(doc_vecs) or len(engine._sent_index) != offset:
             raise DataError(f"{folder}: index and arrays disagree; rebuild it with `matcher index`")
+        if len(sent_vecs) != offset:
+            raise DataError(f"{folder}: sentence vectors and profiles disagree; rebuild the index")
+        engine._doc_store.put(np.arange(len(doc_vecs), dtype=np.int64), doc_vecs)
+        engine._sent_store.put(np.arange(offset, dtype=np.int64), sent_vecs)
         engine._next_int = len(doc_vecs)
         engine._next_sent = offset
         if (folder / "industry_vectors.npy").exists():
@@ -1168,22 +1265,19 @@ def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:
 _PARTS = ("dense", "lexical", "keyword", "industry", "structured")
 _NO_PAIR: tuple[Any, ...] = (None,)
 MEMO_PAIRS_PER_SCENARIO = 50_000
+# firms encoded and indexed per step of a bulk add (bounds the float32 encodings held at once)
+ADD_STEP = 50_000
 
 
-def _best_sentence(
-    states: Sequence[_CompanyState], vector: np.ndarray, doc_sims: np.ndarray
-) -> np.ndarray:
-    """Each firm's best sentence similarity (its profile's where it has no sentences).
+def _offset(progress: Progress | None, before: int, size: int, total: int) -> Progress | None:
+    """Report one step (``size`` firms after ``before``) of a bulk load over the whole load."""
+    if progress is None:
+        return None
 
-    One matrix product over all the firms' sentences, then a per-firm maximum.
-    """
-    out = np.asarray(doc_sims, dtype=np.float64).copy()
-    has = [k for k, cs in enumerate(states) if len(cs.sent_vectors)]
-    if has:
-        sims = np.concatenate([states[k].sent_vectors for k in has]) @ vector
-        starts = np.cumsum([0] + [len(states[k].sent_vectors) for k in has[:-1]])
-        out[has] = np.maximum.reduceat(sims, starts)
-    return out
+    def report(stage: str, done: int, of: int) -> None:
+        progress(stage, before + round(done * size / max(of, 1)), total)
+
+    return report
 
 
 def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:

@@ -2,10 +2,11 @@
 
 from dataclasses import replace
 
+import numpy as np
 import opencc
 import pytest
 
-from matcher.config import ConstraintConfig, EngineConfig
+from matcher.config import ConstraintConfig, EngineConfig, IndexConfig
 from matcher.constraints import Filters
 from matcher.engine import Engine
 from matcher.errors import ConfigError, NotFittedError, ScenarioClosedError, UnknownIdError
@@ -332,3 +333,72 @@ def test_remembered_pair_parts_follow_firm_and_scenario_updates(
     now = ranked()
     assert now == from_scratch()
     assert dict((m[0], m[2]) for m in now)[top.id]["keyword"] == 1.0  # new keywords count at once
+
+
+def test_a_bulk_load_in_steps_gives_the_same_engine(
+    small_catalogue, small_companies, cache_dir, monkeypatch, tmp_path
+):
+    """Loading in steps (as a million firms are) changes nothing but peak memory: the same
+    rankings and parts, progress over the whole load, and updates afterwards still work."""
+    import matcher.engine as engine_mod
+
+    whole = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
+    monkeypatch.setattr(engine_mod, "ADD_STEP", 3)
+    seen: list[tuple[str, int, int]] = []
+    stepped = Engine(cache_dir=tmp_path).fit(  # an empty cache: every step encodes
+        small_catalogue.opportunities, small_companies, progress=lambda *a: seen.append(a)
+    )
+    for sid in [s.id for s in small_catalogue.opportunities if s.is_open]:
+        a, b = whole.match_scenario(sid, 8), stepped.match_scenario(sid, 8)
+        assert [m.company_id for m in a] == [m.company_id for m in b]
+        assert [m.explanation for m in a] == [m.explanation for m in b]
+        np.testing.assert_allclose([m.score for m in a], [m.score for m in b], atol=1e-6)
+    done = [d for stage, d, total in seen if stage == "profiles" and total == len(small_companies)]
+    assert done == sorted(done) and done[-1] == len(small_companies) and len(done) > 2
+    first = small_companies[0]
+    stepped.remove_companies([first.id])
+    whole.remove_companies([first.id])
+    sid = small_catalogue.opportunities[0].id
+    assert [m.company_id for m in stepped.match_scenario(sid, 8)] == [
+        m.company_id for m in whole.match_scenario(sid, 8)
+    ]
+
+
+def test_compact_storage_ranks_like_the_exact_engine(data_catalogue, data_companies, cache_dir):
+    """IVF lists of 8-bit codes and a float16 re-scoring copy (what fits a million firms in
+    memory) give nearly the rankings of exact float32 search on the bundled data."""
+    cfg = EngineConfig(
+        index=IndexConfig(backend="ivf", exact_below=500, ivf_storage="sq8", vector_dtype="float16")
+    )
+    exact = Engine(cache_dir=cache_dir).fit(data_catalogue.opportunities, data_companies)
+    compact = Engine(cfg, cache_dir=cache_dir).fit(data_catalogue.opportunities, data_companies)
+    overlaps = []
+    for sid in [s.id for s in data_catalogue.opportunities if s.is_open]:
+        a = [m.company_id for m in exact.match_scenario(sid, 20)]
+        b = [m.company_id for m in compact.match_scenario(sid, 20)]
+        overlaps.append(len(set(a) & set(b)) / 20)
+    assert compact._sent_index._trained and compact._doc_index._trained  # ANN, not exact
+    assert sum(overlaps) / len(overlaps) >= 0.95, overlaps
+
+
+def test_filtered_sentence_search_follows_firm_updates(data_catalogue, data_companies, cache_dir):
+    """The sentence mask of a filter is remembered between queries; a firm that moves into the
+    filtered city must be found by the next query, and one that moves out must disappear."""
+    engine = Engine(EngineConfig(candidates=5, exact_filtered=0), cache_dir=cache_dir).fit(
+        data_catalogue.opportunities, data_companies
+    )
+    f = Filters(city="厦门市")
+    sid = next(s.id for s in data_catalogue.opportunities if s.is_open)
+    before = [m.company_id for m in engine.match_scenario(sid, 3, filters=f)]
+    assert len(before) == 3 and len(engine._sent_masks) == 1  # searched, not scored exhaustively
+    best = next(
+        m.company_id
+        for m in engine.match_scenario(sid, 20)
+        if engine.companies_[m.company_id].company.city != "厦门市"
+        and len(engine.companies_[m.company_id].sentences) > 1
+    )
+    mover = engine.companies_[best].company
+    engine.add_companies([replace(mover, city="厦门市")])
+    assert best in [m.company_id for m in engine.match_scenario(sid, 3, filters=f)]
+    engine.add_companies([replace(mover, city="泉州市")])
+    assert [m.company_id for m in engine.match_scenario(sid, 3, filters=f)] == before

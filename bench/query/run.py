@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import resource
 import statistics
 import sys
 import time
@@ -80,43 +81,71 @@ def passing(engine: Engine, f: Filters) -> list[str]:
 
 class ExactRetrieval:
     """The engine's candidate retrieval with brute-force search in place of its vector index:
-    the nearest ``c`` profiles and ``2c`` sentences among the firms a filter leaves."""
+    the nearest ``c`` profiles and ``2c`` sentences among the firms a filter leaves.
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.ids = list(engine.companies_)
-        self.docs = np.stack([engine._doc_vectors[i] for i in self.ids])
-        owners, sents = [], []
-        for row, cid in enumerate(self.ids):
-            sv = engine.companies_[cid].sent_vectors
-            owners += [row] * len(sv)
-            sents.append(sv)
-        self.owners = np.array(owners, dtype=np.int64)
-        self.sents = np.concatenate(sents) if sents else np.zeros((0, self.docs.shape[1]))
+    Scores come from the engine's own vector stores, in chunks, for the given scenarios at once
+    (a million profiles and six million sentences never exist as one float32 matrix)."""
+
+    def __init__(self, engine: Engine, scenario_ids: list[str], chunk: int = 200_000) -> None:
+        self.engine = e = engine
+        self.ids = list(e.companies_)
+        rows = np.array([e._int_of[i] for i in self.ids], dtype=np.int64)
+        pos_of = np.full(int(rows.max()) + 1, -1, dtype=np.int64)
+        pos_of[rows] = np.arange(len(rows))
+        owners = e._sent_owner[: e._next_sent]
+        sent_rows = np.flatnonzero(owners >= 0)
+        self.owners = pos_of[owners[sent_rows]]
+        self.column = {sid: k for k, sid in enumerate(scenario_ids)}
+        q = np.stack([e.scenarios_[sid].vector for sid in scenario_ids]).astype(np.float32)
+
+        def scores(store: Any, which: np.ndarray) -> np.ndarray:
+            out = np.empty((len(which), len(q)), np.float32)
+            for lo in range(0, len(which), chunk):
+                out[lo : lo + chunk] = store.rows(which[lo : lo + chunk]) @ q.T
+            return out
+
+        self.doc_scores = scores(e._doc_store, rows)
+        self.sent_scores = scores(e._sent_store, sent_rows)
+        self._ok: dict[str, np.ndarray] = {}
+
+    def allowed(self, f: Filters) -> np.ndarray:
+        key = repr(f)
+        if key not in self._ok:
+            e = self.engine
+            self._ok[key] = (
+                np.array(
+                    [
+                        passes_filters(e.companies_[i].company, e.companies_[i].codes, f)
+                        for i in self.ids
+                    ]
+                )
+                if not f.is_empty()
+                else np.ones(len(self.ids), bool)
+            )
+        return self._ok[key]
 
     def candidates(self, sid: str, f: Filters, want: int = 20) -> list[str]:
         e = self.engine
         c = min(len(self.ids), max(e.config.candidates, want * 5))
-        ok = (
-            np.array(
-                [
-                    passes_filters(e.companies_[i].company, e.companies_[i].codes, f)
-                    for i in self.ids
-                ]
-            )
-            if not f.is_empty()
-            else np.ones(len(self.ids), bool)
-        )
+        ok = self.allowed(f)
         if not f.is_empty() and ok.sum() <= max(c, e.config.exact_filtered):
             return [self.ids[r] for r in np.flatnonzero(ok)]
-        q = e.scenarios_[sid].vector
-        doc = np.where(ok, self.docs @ q, -np.inf)
-        found = dict.fromkeys(self.ids[r] for r in np.argsort(-doc, kind="stable")[:c] if ok[r])
-        sent = np.where(ok[self.owners], self.sents @ q, -np.inf)
-        for s in np.argsort(-sent, kind="stable")[: 2 * c]:
+        k = self.column[sid]
+        doc = np.where(ok, self.doc_scores[:, k], -np.inf)
+        found = dict.fromkeys(self.ids[r] for r in _top(doc, c) if ok[r])
+        sent = np.where(ok[self.owners], self.sent_scores[:, k], -np.inf)
+        for s in _top(sent, 2 * c):
             if ok[self.owners[s]] and len(found) < 2 * c:
                 found.setdefault(self.ids[self.owners[s]], None)
         return list(found)
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first (ties by index, as a stable sort)."""
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        return part[np.lexsort((part, -scores[part]))]
+    return np.argsort(-scores, kind="stable")
 
 
 def recall_vs_exact(
@@ -142,6 +171,95 @@ def timed_calls(fn: Callable[[], Any], n: int) -> list[float]:
     return out
 
 
+def rss_mb() -> float:
+    """Current resident set size of this process, MiB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def index_bytes(index: Any) -> int:
+    """Bytes a faiss index holds for its vectors and ids (IVF: codes + ids per list)."""
+    raw = index._index
+    n = int(raw.ntotal)
+    if hasattr(raw, "invlists"):
+        return n * (int(raw.code_size) + 8) + int(raw.quantizer.ntotal) * index.dim * 4
+    return n * (index.dim * 4 + 8)
+
+
+def memory_report(engine: Engine, rss_before: float) -> dict[str, Any]:
+    mb = 1024 * 1024
+    lex = engine._lex_matrix
+    n_docs, n_sents = len(engine._doc_index), len(engine._sent_index)
+    raw = (n_docs + n_sents) * engine._doc_store.dim * 4
+    parts = {
+        "doc_store": engine._doc_store.nbytes,
+        "sentence_store": engine._sent_store.nbytes,
+        "doc_index": index_bytes(engine._doc_index),
+        "sentence_index": index_bytes(engine._sent_index),
+        "lexical_rows": lex.data.nbytes + lex.indices.nbytes + lex.indptr.nbytes,
+    }
+    vectors = sum(v for k, v in parts.items() if k != "lexical_rows")
+    return {
+        "profiles": n_docs,
+        "sentences": n_sents,
+        "raw_float32_vectors_mb": round(raw / mb, 1),
+        **{f"{k}_mb": round(v / mb, 1) for k, v in parts.items()},
+        "vectors_and_indexes_over_raw": round(vectors / raw, 3),
+        "rss_growth_during_fit_mb": round(rss_mb() - rss_before, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def log_progress() -> Callable[[str, int, int], None]:
+    last: dict[str, float] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last.get(stage, 0.0) > 30 or done == total:
+            last[stage] = now
+            logger.info("%s: %d / %d", stage, done, total)
+
+    return report
+
+
+def synthetic_encoder(config: EngineConfig, cache: Path) -> tuple[Any, dict[str, Any]]:
+    """The pattern encoder over the real one, its noise calibrated on 300 varied sentences."""
+    from bench.query.synth import PatternEncoder, calibrate, fidelity
+    from matcher.encode import CachingEncoder, EmbeddingCache, create_encoder
+    from matcher.explain import split_sentences
+    from matcher.normalise import normalise
+
+    real = CachingEncoder(create_encoder(config.encoder.name), EmbeddingCache(cache))
+    sample = [company_from_dict(d) for d in synthesize(600, seed=7)]
+    sents = [normalise(x) for c in sample[:300] for x in split_sentences(c.description)][:300]
+    sigma, cos = calibrate(real, sents)
+    enc = PatternEncoder(real, sigma)
+    info = {
+        "sigma": round(sigma, 4),
+        "real_sentence_cosine_to_canonical_median": round(cos, 4),
+        "profiles_fidelity": fidelity(real, enc, [normalise(c.text()) for c in sample[300:]]),
+        "sentences_fidelity": fidelity(
+            real,
+            enc,
+            [normalise(x) for c in sample[300:400] for x in split_sentences(c.description)],
+        ),
+    }
+    real.cache.save()
+    logger.info("synthetic vectors: %s", info)
+
+    class _KeepNothing(EmbeddingCache):
+        def put(self, fingerprint: str, key: str, vector: np.ndarray) -> None:
+            return None
+
+    return CachingEncoder(enc, _KeepNothing(), batch_size=4096), info
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--profiles", type=int, default=10_000)
@@ -154,17 +272,34 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="skip recall@20 against the exact pipeline (minutes at 100k)",
     )
+    ap.add_argument("--storage", choices=["flat", "sq8"], default="flat", help="IVF list storage")
+    ap.add_argument("--dtype", choices=["float32", "float16"], default="float32")
+    ap.add_argument(
+        "--vectors",
+        choices=["real", "synthetic"],
+        default="real",
+        help="synthetic: pattern vectors + calibrated noise (bench/query/synth.py), for 1M",
+    )
     ap.add_argument("--cache", type=Path, default=ROOT / "var" / "bench" / "query" / "cache")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks_query.json")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     scenarios = [s for s in load_catalogue(ROOT / "data" / "scenarios.yaml").opportunities]
-    companies = [company_from_dict(d) for d in synthesize(args.profiles, seed=0)]
-    config = replace(EngineConfig(), index=IndexConfig(backend=args.backend))
-    engine = Engine(config, cache_dir=args.cache)
     start = time.perf_counter()
-    engine.fit(scenarios, companies)
+    companies = [company_from_dict(d) for d in synthesize(args.profiles, seed=0)]
+    logger.info("generated %d profiles in %.1f s", len(companies), time.perf_counter() - start)
+    index_cfg = IndexConfig(backend=args.backend, ivf_storage=args.storage, vector_dtype=args.dtype)
+    config = replace(EngineConfig(), index=index_cfg)
+    synthetic: dict[str, Any] = {}
+    if args.vectors == "synthetic":
+        encoder, synthetic = synthetic_encoder(config, args.cache)
+        engine = Engine(config, cache_dir=None, encoder=encoder)
+    else:
+        engine = Engine(config, cache_dir=args.cache)
+    rss_before = rss_mb()
+    start = time.perf_counter()
+    engine.fit(scenarios, companies, progress=log_progress())
     fit_s = time.perf_counter() - start
     logger.info("fitted %d firms in %.1f s", len(companies), fit_s)
 
@@ -177,8 +312,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     for sid in open_ids[:3]:  # warm-up
         engine.match_scenario(sid, 20)
+    memory = memory_report(engine, rss_before)  # after the first search: IVF lists trained
+    logger.info("memory: %s", memory)
     recruiter: dict[str, Any] = {}
-    exact = ExactRetrieval(engine) if args.recall else None
+    exact = ExactRetrieval(engine, open_ids) if args.recall else None
     for name, f in variants.items():
         warm: list[float] = []
         cold: list[float] = []
@@ -207,6 +344,22 @@ def main(argv: list[str] | None = None) -> int:
             free += timed_calls(lambda text=text: engine.match_text(text, 20), 1)
     recruiter["free text (encode the query, cold)"] = stats(free)
 
+    results: dict[str, Any] = {
+        "profiles": args.profiles,
+        "scenarios_open": len(open_ids),
+        "backend": args.backend,
+        "ivf_storage": args.storage,
+        "vector_dtype": args.dtype,
+        "vectors": args.vectors,
+        **({"synthetic": synthetic} if synthetic else {}),
+        "fit_s": round(fit_s, 1),
+        "memory": memory,
+        "recruiter_query_top20": recruiter,
+    }
+    if args.vectors == "synthetic":  # a suggestion's cost is encoding one real profile
+        args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+        print(json.dumps(results, indent=1, ensure_ascii=False))
+        return 0
     fresh = [
         replace(company_from_dict(d), id=f"NEW{i:05d}")
         for i, d in enumerate(synthesize(args.new_profiles, seed=99))
@@ -222,12 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         engine.suggest(c, 5)
         suggest_t.append(time.perf_counter() - start)
-    results = {
-        "profiles": args.profiles,
-        "scenarios_open": len(open_ids),
-        "backend": args.backend,
-        "fit_s": round(fit_s, 1),
-        "recruiter_query_top20": recruiter,
+    results |= {
         "company_suggestion": {
             **stats(suggest_t),
             "encode_only": stats(encode_t),

@@ -128,23 +128,26 @@ class CachingEncoder:
         self, texts: Sequence[str], role: Role = "passage", progress: Progress | None = None
     ) -> np.ndarray:
         fp = self.encoder.fingerprint
-        keys = [text_key(fp, role, t) for t in texts]
-        missing: dict[str, str] = {}
-        for k, t in zip(keys, texts, strict=True):
-            if k not in missing and self.cache.get(fp, k) is None:
-                missing[k] = t
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        missing: dict[str, tuple[str, list[int]]] = {}
+        for i, t in enumerate(texts):
+            k = text_key(fp, role, t)
+            hit = self.cache.get(fp, k)
+            if hit is not None:
+                out[i] = hit
+            elif k in missing:
+                missing[k][1].append(i)
+            else:
+                missing[k] = (t, [i])
         todo = list(missing.items())
         total = len(todo)
         for start in range(0, total, self.batch_size):
             chunk = todo[start : start + self.batch_size]
-            vecs = self.encoder.encode([t for _, t in chunk], role)
-            for (k, _), v in zip(chunk, vecs, strict=True):
-                self.cache.put(fp, k, np.asarray(v, dtype=np.float32))
+            vecs = np.asarray(self.encoder.encode([t for _, (t, _) in chunk], role), np.float32)
+            for (k, (_, rows)), v in zip(chunk, vecs, strict=True):
+                out[rows] = v
+                self.cache.put(fp, k, v)
             self.encoded += len(chunk)
             if progress is not None:
                 progress(min(start + len(chunk), total), total)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        table = self.cache._table(fp)
-        out = np.stack([table[k] for k in keys])
-        return np.ascontiguousarray(out, dtype=np.float32)
+        return out

@@ -22,7 +22,9 @@ def create_index(config: IndexConfig, dim: int) -> VectorIndex:
     if config.backend == "ivf":
         from .faiss_ivf import FaissIVFIndex
 
-        return FaissIVFIndex(dim, config.ivf_nlist, config.ivf_nprobe, config.exact_below)
+        return FaissIVFIndex(
+            dim, config.ivf_nlist, config.ivf_nprobe, config.exact_below, config.ivf_storage
+        )
     if config.backend == "numpy":
         from .numpy_index import NumpyIndex
 

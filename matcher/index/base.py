@@ -28,6 +28,9 @@ class VectorIndex(Protocol):
 
     def remove(self, ids: Sequence[int] | np.ndarray) -> int: ...
 
+    def reserve(self, n: int) -> None:
+        """A bulk load of about ``n`` vectors follows (backends that train use it; others not)."""
+
     def search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]: ...

@@ -31,6 +31,9 @@ class FaissFlatIndex:
         self.remove(ids_)
         self._index.add_with_ids(vecs, ids_)
 
+    def reserve(self, n: int) -> None:
+        """Nothing to prepare: exact search needs no training."""
+
     def remove(self, ids: Sequence[int] | np.ndarray) -> int:
         ids_ = as_ids(ids)
         if len(ids_) == 0 or self._index.ntotal == 0:

@@ -22,30 +22,60 @@ from .base import as_ids, as_matrix, faiss_search
 # k-means trains on at most this many sampled vectors per list (faiss's default is 256): at 1M
 # vectors the full default took over 10 minutes on 2 cores, for no recall gain (docs/benchmarks.md)
 TRAIN_POINTS_PER_LIST = 64
+STORAGES = ("flat", "sq8")
 
 
 class FaissIVFIndex:
     backend = "ivf"
 
-    def __init__(self, dim: int, nlist: int = 0, nprobe: int = 16, exact_below: int = 20000):
+    def __init__(
+        self,
+        dim: int,
+        nlist: int = 0,
+        nprobe: int = 16,
+        exact_below: int = 20000,
+        storage: str = "flat",
+    ):
+        if storage not in STORAGES:
+            raise ValueError(f"unknown IVF storage {storage!r}; choose one of {list(STORAGES)}")
         self.dim = dim
         self.nlist = nlist
         self.nprobe = nprobe
         self.exact_below = exact_below
+        self.storage = storage
         self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._trained = False
+        self._expected = 0
+
+    def reserve(self, n: int) -> None:
+        """Announce that about ``n`` vectors are coming (a bulk load): train early for that size."""
+        self._expected = max(self._expected, int(n))
+
+    def _lists_for(self, n: int) -> int:
+        nlist = self.nlist or max(1, int(2 * math.sqrt(n)))
+        return min(nlist, max(1, n // 39))
 
     def _maybe_train(self) -> None:
         n = int(self._index.ntotal)
         if self._trained or n < max(self.exact_below, 1):
             return
-        nlist = self.nlist or max(1, int(2 * math.sqrt(n)))
-        nlist = min(nlist, max(1, n // 39))
+        nlist = self._lists_for(max(n, self._expected))
         flat = self._index
         ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
         vecs = flat.index.reconstruct_n(0, n)
         quantizer = faiss.IndexFlatIP(self.dim)
-        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf: Any
+        if self.storage == "sq8":
+            ivf = faiss.IndexIVFScalarQuantizer(
+                quantizer,
+                self.dim,
+                nlist,
+                faiss.ScalarQuantizer.QT_8bit,
+                faiss.METRIC_INNER_PRODUCT,
+                False,  # by_residual: plain codes, no per-list tables
+            )
+        else:
+            ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
         ivf.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
         ivf.cp.seed = 1234
         ivf.train(vecs)
@@ -54,6 +84,14 @@ class FaissIVFIndex:
         self._index = ivf
         self._trained = True
 
+    def _ready_to_train(self) -> bool:
+        """During an announced bulk load: enough vectors to train lists for the whole load."""
+        if self._trained or self._expected < max(self.exact_below, 1):
+            return False
+        n = int(self._index.ntotal)
+        need = self._lists_for(self._expected) * TRAIN_POINTS_PER_LIST
+        return n >= max(self.exact_below, min(need, self._expected))
+
     def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         ids_ = as_ids(ids)
         vecs = as_matrix(vectors, self.dim)
@@ -61,6 +99,8 @@ class FaissIVFIndex:
             raise ValueError(f"{len(ids_)} ids for {len(vecs)} vectors")
         self.remove(ids_)
         self._index.add_with_ids(vecs, ids_)
+        if self._ready_to_train():
+            self._maybe_train()
 
     def remove(self, ids: Sequence[int] | np.ndarray) -> int:
         ids_ = as_ids(ids)
@@ -99,6 +139,7 @@ class FaissIVFIndex:
             "nlist": self.nlist,
             "nprobe": self.nprobe,
             "exact_below": self.exact_below,
+            "storage": self.storage,
             "trained": self._trained,
         }
         (folder / "index.json").write_text(json.dumps(meta))
@@ -107,7 +148,13 @@ class FaissIVFIndex:
     def load(cls, folder: str | os.PathLike[str]) -> FaissIVFIndex:
         folder = Path(folder)
         meta = json.loads((folder / "index.json").read_text())
-        index = cls(int(meta["dim"]), meta["nlist"], meta["nprobe"], meta["exact_below"])
+        index = cls(
+            int(meta["dim"]),
+            meta["nlist"],
+            meta["nprobe"],
+            meta["exact_below"],
+            meta.get("storage", "flat"),
+        )
         index._index = faiss.read_index(str(folder / "index.faiss"))
         index._trained = bool(meta["trained"])
         if index._trained:

