@@ -230,13 +230,15 @@ class Engine:
         self._reset(self.encoder.dim)
         norm_c = [normalise(c.text()) for c in companies]
         norm_s = [normalise(s.text()) for s in scenarios]
+        lexical = create_lexical(self.config.lexical)
         try:
-            lexical = create_lexical(self.config.lexical).fit(norm_c + norm_s)
+            lex_rows = lexical.fit_transform(norm_c + norm_s, _stage(progress, "lexical"))
         except ValueError as exc:  # scikit-learn: "empty vocabulary"
             raise DataError(f"the texts contain no words to index ({exc})") from exc
         self._lexical: LexicalScorer = lexical
         self._inferrer = self._build_inferrer(progress)
-        self._add_companies(companies, norm_c, progress)
+        self._add_companies(companies, norm_c, progress, lex_rows[: len(norm_c)])
+        del lex_rows
         self._set_scenarios(scenarios, norm_s, progress)
         self._fitted = True
         self.encoder.cache.save()
@@ -254,7 +256,11 @@ class Engine:
         return IndustryInferrer(codes, vecs)
 
     def _add_companies(
-        self, companies: Sequence[Company], norms: Sequence[str], progress: Progress | None
+        self,
+        companies: Sequence[Company],
+        norms: Sequence[str],
+        progress: Progress | None,
+        lex: sp.csr_matrix | None = None,
     ) -> None:
         """Encode, then index; a bulk load goes in steps of ``ADD_STEP`` firms.
 
@@ -266,6 +272,13 @@ class Engine:
             return
         splits = [self._sentences_of(c) for c in companies]
         stepped = len(companies) > ADD_STEP
+        if lex is None:
+            lex = self._lexical.transform(list(norms))
+        lex_base = self._lex_matrix.shape[0]
+        if lex_base == 0:
+            self._lex_matrix = lex
+        else:
+            self._lex_matrix = sp.vstack([self._lex_matrix, lex], format="csr")
         if stepped:
             self._doc_index.reserve(len(self._doc_index) + len(companies))
             self._sent_index.reserve(len(self._sent_index) + sum(map(len, splits)))
@@ -275,7 +288,9 @@ class Engine:
             doc_vecs, sent_vecs = self._encode_companies(
                 companies[lo:hi], norms[lo:hi], splits[lo:hi], step_progress
             )
-            self._insert(companies[lo:hi], norms[lo:hi], splits[lo:hi], doc_vecs, sent_vecs)
+            self._insert(
+                companies[lo:hi], norms[lo:hi], splits[lo:hi], doc_vecs, sent_vecs, lex_base + lo
+            )
         self._regroup()
 
     def _insert(
@@ -285,7 +300,9 @@ class Engine:
         sentences: Sequence[list[str]],
         doc_vecs: np.ndarray,
         sent_vecs: np.ndarray,
+        lex_base: int,
     ) -> None:
+        """Store one step's firms; their lexical rows start at row ``lex_base``."""
         missing = [i for i, c in enumerate(companies) if not c.industry_codes]
         inferred_codes: dict[int, str] = {}
         if missing and self._inferrer is not None:
@@ -294,12 +311,6 @@ class Engine:
 
         # replace existing entries with the same id
         self._remove_companies([c.id for c in companies if c.id in self.companies_])
-        lex = self._lexical.transform(list(norms))
-        base_row = self._lex_matrix.shape[0]
-        if base_row == 0:
-            self._lex_matrix = lex
-        else:
-            self._lex_matrix = sp.vstack([self._lex_matrix, lex], format="csr")
         int_ids = []
         for c in companies:
             if c.id not in self._int_of:
@@ -326,7 +337,7 @@ class Engine:
                 c, norms[i], codes, inferred, sentences[i], offset if n else -1
             )
             self.companies_[c.id] = state
-            self._lex_rows[c.id] = base_row + i
+            self._lex_rows[c.id] = lex_base + i
             self._columns.put(int_ids[i], c, codes)
             offset += n
         self._generation += 1

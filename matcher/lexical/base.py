@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import scipy.sparse as sp
@@ -18,6 +18,12 @@ class LexicalScorer(Protocol):
     def fit(self, texts: Sequence[str]) -> LexicalScorer: ...
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix: ...
+
+    def fit_transform(
+        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
+    ) -> sp.csr_matrix:
+        """Fit and return the rows of ``texts`` in one pass (``progress(done, total)``)."""
+        ...
 
     def idf(self, token: str) -> float | None: ...
 

@@ -22,3 +22,14 @@ def test_shared_terms_score_higher_and_save_round_trips(tmp_path):
     again = load_lexical(tmp_path / "lex")
     np.testing.assert_allclose(again.transform(docs).toarray(), m.toarray())
     assert lex.idf("储能") is not None and lex.idf("不存在的词") is None
+
+
+def test_fit_transform_is_fit_then_transform_in_one_pass_with_progress():
+    from matcher.lexical.tfidf import TfidfScorer
+
+    texts = [f"储能系统集成 第{i}号 battery storage {i % 7}" for i in range(25_000)]
+    seen: list[tuple[int, int]] = []
+    one = TfidfScorer().fit_transform(texts, lambda d, t: seen.append((d, t)))
+    two = TfidfScorer().fit(texts).transform(texts)
+    assert (one != two).nnz == 0
+    assert seen == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
