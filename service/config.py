@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     seed_companies: Path | None = Field(
         Path("data/companies.jsonl"), description="profiles loaded into an empty database"
     )
-    encoder: str = Field("use", description="engine encoder for a new index (use, e5, use+e5)")
+    encoder: str = Field(
+        "use", description="engine encoder for a new index (use, e5, e5-nano, use+e5)"
+    )
     max_body_bytes: int = Field(1_000_000, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(
         50_000_000, ge=1024, description="largest uploaded file (catalogue, CSV/XLSX import)"
