@@ -237,8 +237,9 @@ class Engine:
             raise DataError(f"the texts contain no words to index ({exc})") from exc
         self._lexical: LexicalScorer = lexical
         self._inferrer = self._build_inferrer(progress)
-        self._add_companies(companies, norm_c, progress, lex_rows[: len(norm_c)])
-        del lex_rows
+        company_rows = lex_rows[: len(norm_c)]
+        del lex_rows  # the slice is a copy: hold one matrix, not two, while loading
+        self._add_companies(companies, norm_c, progress, company_rows)
         self._set_scenarios(scenarios, norm_s, progress)
         self._fitted = True
         self.encoder.cache.save()
@@ -280,8 +281,11 @@ class Engine:
         else:
             self._lex_matrix = sp.vstack([self._lex_matrix, lex], format="csr")
         if stepped:
+            n_sent = sum(map(len, splits))
             self._doc_index.reserve(len(self._doc_index) + len(companies))
-            self._sent_index.reserve(len(self._sent_index) + sum(map(len, splits)))
+            self._sent_index.reserve(len(self._sent_index) + n_sent)
+            self._doc_store.reserve(self._next_int + len(companies))
+            self._sent_store.reserve(self._next_sent + n_sent)
         for lo in range(0, len(companies), ADD_STEP):
             hi = min(lo + ADD_STEP, len(companies))
             step_progress = _offset(progress, lo, hi - lo, len(companies)) if stepped else progress

@@ -13,7 +13,8 @@ import numpy as np
 
 
 class VectorStore:
-    """Rows by integer id; grows by doubling; rows of removed ids are simply not asked for."""
+    """Rows by integer id; grows by half its size (or to a reserved size); rows of removed ids
+    are simply not asked for."""
 
     def __init__(self, dim: int, dtype: str = "float32") -> None:
         if dtype not in ("float32", "float16"):
@@ -32,10 +33,19 @@ class VectorStore:
             raise ValueError("vector ids must be zero or more")
         need = int(ids_.max()) + 1
         if need > len(self._rows):
-            grown = np.zeros((max(need, 2 * len(self._rows), 1024), self.dim), dtype=self.dtype)
-            grown[: len(self._rows)] = self._rows
-            self._rows = grown
+            self._grow(max(need, len(self._rows) + len(self._rows) // 2, 1024))
         self._rows[ids_] = vecs
+
+    def reserve(self, n: int) -> None:
+        """Make room for ids below ``n`` at once (a bulk load): growing step by step would hold
+        the old and the new matrix together at every step, and overshoot the need by up to half."""
+        if n > len(self._rows):
+            self._grow(n)
+
+    def _grow(self, rows: int) -> None:
+        grown = np.zeros((rows, self.dim), dtype=self.dtype)
+        grown[: len(self._rows)] = self._rows
+        self._rows = grown
 
     def rows(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The rows of ``ids`` as float32 (a copy)."""

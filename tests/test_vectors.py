@@ -37,3 +37,13 @@ def test_bad_input_is_refused():
         VectorStore(4, "int8")
     with pytest.raises(ValueError, match="zero or more"):
         VectorStore(4).put([-1], np.zeros((1, 4), np.float32))
+
+
+def test_reserve_allocates_once_and_keeps_the_rows():
+    store = VectorStore(4)
+    store.put([0, 1], np.eye(4, dtype=np.float32)[:2])
+    store.reserve(10_000)
+    before = store._rows
+    store.put(np.arange(2, 9_999), np.ones((9_997, 4), np.float32))
+    assert store._rows is before  # no reallocation within the reserved size
+    np.testing.assert_array_equal(store.rows([0, 1, 500]), [[1, 0, 0, 0], [0, 1, 0, 0], [1] * 4])

@@ -65,12 +65,13 @@ FREE_TEXT = (
 
 def forget_profiles(engine: Engine) -> None:
     """Clear what earlier queries cached about profiles (word cuts, mapped texts, term tests,
-    matched terms, keywords found), so the next query pays for its candidates and its 20
-    explanations in full, as one over a million firms would."""
+    matched terms, keywords found, remembered score parts), so the next query pays for its
+    candidates and its 20 explanations in full, as one over a million firms would."""
     for cached in (explain._run_words, explain._runs, explain._profile_forms):
         cached.cache_clear()
     engine._informative_memo.clear()
     engine._terms_memo.clear()
+    engine._pair_memo.clear()  # each stored scenario's remembered score parts
     for cs in engine.companies_.values():
         cs.keyword_found.clear()
 

@@ -25,6 +25,7 @@ from matcher.explain import split_sentences
 
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 _DROP = str.maketrans("", "", TRADE)
+PREFIX = 16  # characters of a canonical piece that identify the sentence it starts with
 
 
 def canonical(piece: str) -> str:
@@ -50,14 +51,27 @@ class PatternEncoder:
         self.sigma = sigma
         self.fingerprint = f"synthetic({sigma:.3f}):{real.fingerprint}"
         self._base: dict[str, np.ndarray] = {}
+        self._by_prefix: dict[str, np.ndarray] = {}
         self.real_encoded = 0
 
     def _learn(self, needed: Sequence[str]) -> None:
-        todo = [p for p in dict.fromkeys(needed) if p not in self._base]
+        """Real vectors for new pieces; a piece that starts like a known one (a known sentence
+        joined with a shuffled neighbour) borrows that one's, so real encodings stay bounded by
+        the patterns' sentences rather than growing with their combinations."""
+        todo = []
+        for p in dict.fromkeys(needed):
+            if p in self._base:
+                continue
+            known = self._by_prefix.get(p[:PREFIX])
+            if known is not None:
+                self._base[p] = known
+            else:
+                todo.append(p)
         for lo in range(0, len(todo), 256):
             chunk = todo[lo : lo + 256]
             for p, v in zip(chunk, self.real.encode(chunk, "passage"), strict=True):
                 self._base[p] = np.asarray(v, np.float32)
+                self._by_prefix.setdefault(p[:PREFIX], self._base[p])
         self.real_encoded += len(todo)
 
     def composed(self, texts: Sequence[str]) -> np.ndarray:
