@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -14,3 +16,13 @@ def p50_p99_ms(seconds: Sequence[float], digits: int = 2) -> dict[str, float]:
         "p50_ms": round(1000 * statistics.median(seconds), digits),
         "p99_ms": round(1000 * float(np.percentile(seconds, 99)), digits),
     }
+
+
+def median_seconds(fn: Callable[[], Any], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls of ``fn`` (seconds)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

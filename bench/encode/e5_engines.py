@@ -27,7 +27,6 @@ import logging
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.timing import median_seconds  # noqa: E402
 from matcher.catalogue import load_catalogue, load_companies  # noqa: E402
 from matcher.encode.e5 import E5Encoder  # noqa: E402
 from matcher.encode.e5_convert import ensure_converted  # noqa: E402
@@ -57,15 +57,6 @@ def bench_texts(n: int) -> list[str]:
     for c in load_companies(ROOT / "data" / "companies.jsonl"):
         out.append("\n".join([c.name, c.description, "、".join(c.products)]))
     return out[:n]
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 class OrtForward:
@@ -156,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     def record(name: str, encode: Callable[[list[str], str], np.ndarray]) -> None:
         cos = np.concatenate([np.sum(encode(texts, r) * ref[r], axis=1) for r in ref])
         lng = np.concatenate([long, long])
-        seconds = timed(lambda: encode(texts, "passage"), args.repeats)
+        seconds = median_seconds(lambda: encode(texts, "passage"), args.repeats)
         row = {
             "texts_per_s": round(len(texts) / seconds, 2),
             "cos_min": round(float(cos.min()), 5),

@@ -15,7 +15,6 @@ import logging
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.nightly.profiles import synthesize  # noqa: E402
+from bench.timing import median_seconds  # noqa: E402
 from matcher.encode.cache import CachingEncoder, EmbeddingCache  # noqa: E402
 from matcher.encode.use import UseEncoder  # noqa: E402
 from matcher.explain import split_sentences  # noqa: E402
@@ -38,15 +38,6 @@ def texts_of(n: int) -> list[str]:
         out.append(text)
         out += split_sentences(p["description"])
     return out
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         "variants": {},
     }
     for name, fn in variants.items():
-        seconds = timed(fn, args.repeats)
+        seconds = median_seconds(fn, args.repeats)
         results["variants"][name] = {
             "seconds": round(seconds, 2),
             "texts_per_s": round(len(texts) / seconds, 1),
