@@ -275,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--storage", choices=["flat", "sq8"], default="flat", help="IVF list storage")
     ap.add_argument("--dtype", choices=["float32", "float16"], default="float32")
+    ap.add_argument("--nprobe", type=int, default=IndexConfig().ivf_nprobe, help="IVF lists probed")
     ap.add_argument(
         "--vectors",
         choices=["real", "synthetic"],
@@ -290,7 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     companies = [company_from_dict(d) for d in synthesize(args.profiles, seed=0)]
     logger.info("generated %d profiles in %.1f s", len(companies), time.perf_counter() - start)
-    index_cfg = IndexConfig(backend=args.backend, ivf_storage=args.storage, vector_dtype=args.dtype)
+    index_cfg = IndexConfig(
+        backend=args.backend,
+        ivf_storage=args.storage,
+        vector_dtype=args.dtype,
+        ivf_nprobe=args.nprobe,
+    )
     config = replace(EngineConfig(), index=index_cfg)
     synthetic: dict[str, Any] = {}
     if args.vectors == "synthetic":
@@ -351,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         "backend": args.backend,
         "ivf_storage": args.storage,
         "vector_dtype": args.dtype,
+        "ivf_nprobe": args.nprobe,
         "vectors": args.vectors,
         **({"synthetic": synthetic} if synthetic else {}),
         "fit_s": round(fit_s, 1),
