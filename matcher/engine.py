@@ -14,8 +14,6 @@ import json
 import logging
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
@@ -45,6 +43,7 @@ from .explain import (
     matched_terms,
     split_sentences,
 )
+from .folders import replace_folder
 from .fuse import fuse, minmax
 from .index import VectorIndex, create_index, load_index
 from .industry import IndustryInferrer, industry_table, relation
@@ -176,7 +175,7 @@ class Engine:
         # searches map a firm mask onto sentences with it.
         self._sent_owner = np.zeros(0, dtype=np.int64)
         self._doc_store = VectorStore(dim, self.config.index.vector_dtype)
-        self._sent_masks: dict[Filters, tuple[Any, np.ndarray]] = {}
+        self._sent_masks: dict[Filters, tuple[int, np.ndarray]] = {}
         self._generation = 0  # counts changes to the firms (filter masks follow it)
         self._sent_store = VectorStore(dim, self.config.index.vector_dtype)
         self._columns = FilterColumns()
@@ -376,14 +375,12 @@ class Engine:
         if not ints:
             return 0
         self._doc_index.remove(np.array(ints, dtype=np.int64))
+        states = [self.companies_[i] for i in ids if i in self.companies_]
         sent_ids = [
             k
-            for i in ids
-            if i in self.companies_ and self.companies_[i].sent_start >= 0
-            for k in range(
-                self.companies_[i].sent_start,
-                self.companies_[i].sent_start + len(self.companies_[i].sentences),
-            )
+            for cs in states
+            if cs.sent_start >= 0
+            for k in range(cs.sent_start, cs.sent_start + len(cs.sentences))
         ]
         if sent_ids:
             self._sent_index.remove(np.array(sent_ids, dtype=np.int64))
@@ -653,9 +650,8 @@ class Engine:
         """The sentences of the firms a filter leaves, remembered per filter until the firms
         change: at six million sentences the mask is a 20 ms pass a recruiter's next query with
         the same filter need not repeat."""
-        key = (filters, len(self.companies_), self._next_sent, self._generation)
         held = self._sent_masks.get(filters)
-        if held is not None and held[0] == key:
+        if held is not None and held[0] == self._generation:
             return held[1]
         owners = self._sent_owner[: self._next_sent]
         mask = np.zeros(len(owners), dtype=bool)
@@ -663,7 +659,7 @@ class Engine:
         mask[live] = allowed[owners[live]]
         if len(self._sent_masks) >= 16:
             self._sent_masks.pop(next(iter(self._sent_masks)))
-        self._sent_masks[filters] = (key, mask)
+        self._sent_masks[filters] = (self._generation, mask)
         return mask
 
     def _rank_companies(
@@ -1071,25 +1067,7 @@ class Engine:
         target = Path(folder)
         if target.exists() and not target.is_dir():
             raise DataError(f"{target} is a file, not an index folder; choose another path")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent))
-        backup = target.with_name(target.name + ".old")
-        moved = False
-        try:
-            self._write(tmp)
-            if target.exists():
-                _remove_path(backup)
-                os.replace(target, backup)
-                moved = True
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if moved and not target.exists():
-                os.replace(backup, target)  # put the previous index back
-            raise
-        if moved:
-            _remove_path(backup)
-        return target
+        return replace_folder(target, self._write)
 
     def _encoder_info(self) -> dict[str, Any]:
         """Name, fingerprint and dim of the model the stored vectors came from."""
@@ -1258,13 +1236,6 @@ class Engine:
         engine.created_at_ = manifest.get("created_at")
         engine.manifest_ = manifest
         return engine
-
-
-def _remove_path(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
 
 
 def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:

@@ -11,14 +11,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .config import VECTOR_DTYPES
+
 
 class VectorStore:
     """Rows by integer id; grows by half its size (or to a reserved size); rows of removed ids
     are simply not asked for."""
 
     def __init__(self, dim: int, dtype: str = "float32") -> None:
-        if dtype not in ("float32", "float16"):
-            raise ValueError(f"unknown vector dtype {dtype!r}; choose 'float32' or 'float16'")
+        if dtype not in VECTOR_DTYPES:
+            raise ValueError(f"unknown vector dtype {dtype!r}; choose one of {list(VECTOR_DTYPES)}")
         self.dim = dim
         self.dtype = np.dtype(dtype)
         self._rows = np.zeros((0, dim), dtype=self.dtype)

@@ -24,7 +24,6 @@ import os
 import shutil
 import struct
 import sys
-import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..folders import replace_folder
 
 logger = logging.getLogger(__name__)
 
@@ -385,27 +386,14 @@ def _write(out: Path, variant: str) -> None:
 
 def convert(out: str | os.PathLike[str], variant: str = "original") -> Path:
     """Write the converted model to ``out`` (replacing what is there), atomically."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    old: Path | None = None
-    try:
+
+    def write(tmp: Path) -> None:
         _write(tmp, variant)
         for f in tmp.rglob("*"):
             f.chmod(0o755 if f.is_dir() else 0o644)
         tmp.chmod(0o755)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}")
-            out.rename(old)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out.exists():
-            old.rename(out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return out
+
+    return replace_folder(out, write)
 
 
 def is_current(folder: str | os.PathLike[str], variant: str = "original") -> bool:

@@ -17,12 +17,12 @@ from typing import Any
 import faiss
 import numpy as np
 
+from ..config import IVF_STORAGES
 from .base import as_ids, as_matrix, faiss_search
 
 # k-means trains on at most this many sampled vectors per list (faiss's default is 256): at 1M
 # vectors the full default took over 10 minutes on 2 cores, for no recall gain (docs/benchmarks.md)
 TRAIN_POINTS_PER_LIST = 64
-STORAGES = ("flat", "sq8")
 
 
 class FaissIVFIndex:
@@ -36,8 +36,8 @@ class FaissIVFIndex:
         exact_below: int = 20000,
         storage: str = "flat",
     ):
-        if storage not in STORAGES:
-            raise ValueError(f"unknown IVF storage {storage!r}; choose one of {list(STORAGES)}")
+        if storage not in IVF_STORAGES:
+            raise ValueError(f"unknown IVF storage {storage!r}; choose one of {list(IVF_STORAGES)}")
         self.dim = dim
         self.nlist = nlist
         self.nprobe = nprobe

@@ -1,0 +1,44 @@
+"""Replacing a folder atomically: written under a temporary sibling name, then renamed over
+the target, so a crash never leaves half a folder and the previous one stays until the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def replace_folder(target: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on an empty sibling folder, then swap it in for ``target``.
+
+    On any failure the temporary folder goes and the previous ``target`` is put back.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent))
+    backup = target.with_name(target.name + ".old")
+    moved = False
+    try:
+        write(tmp)
+        if target.exists():
+            remove_path(backup)
+            os.replace(target, backup)
+            moved = True
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if moved and not target.exists():
+            os.replace(backup, target)  # put the previous folder back
+        raise
+    if moved:
+        remove_path(backup)
+    return target
+
+
+def remove_path(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
