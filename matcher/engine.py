@@ -33,7 +33,7 @@ from .constraints import (
     strength,
     structured_score,
 )
-from .dedupe import duplicate_groups
+from .dedupe import DuplicateIndex
 from .encode import CachingEncoder, EmbeddingCache, create_encoder, l2_normalise
 from .errors import ConfigError, DataError, NotFittedError, ScenarioClosedError, UnknownIdError
 from .explain import (
@@ -48,6 +48,7 @@ from .fuse import fuse, minmax
 from .index import VectorIndex, create_index, load_index
 from .industry import IndustryInferrer, industry_table, relation
 from .lexical import LexicalScorer, create_lexical, load_lexical
+from .lexical.rows import SparseRows
 from .normalise import detect_language, normalise, strip_pinyin
 from .types import Company, Match, Scenario
 from .vectors import VectorStore
@@ -57,7 +58,12 @@ __all__ = ["Engine", "Progress"]
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-FORMAT_VERSION = 1
+# 2: firms keep their integer ids, vectors in the store's dtype, indexes saved as they are
+FORMAT_VERSION = 2
+READS_FORMATS = (1, 2)
+# Share of unused store, lexical or id rows (left by removed or replaced firms) above which a
+# save renumbers and rebuilds instead of writing the live structures as they are.
+COMPACT_SHARE = 0.25
 # IDF of a token found in about 8% of texts: shared terms more common than that are not evidence.
 INFORMATIVE_IDF = 3.5
 
@@ -187,9 +193,10 @@ class Engine:
         self._pair_memo: dict[str, tuple[_ScenarioState, dict[str, tuple[Any, ...]]]] = {}
         self._next_sent = 0
         self._lex_rows: dict[str, int] = {}
-        self._lex_matrix = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._lex = SparseRows()
         self._groups: dict[str, str] = {}
         self._group_members: dict[str, list[str]] = {}
+        self._dups = DuplicateIndex()
         self._inferrer: IndustryInferrer | None = None
 
     def _check_fitted(self) -> None:
@@ -270,15 +277,16 @@ class Engine:
         """
         if not companies:
             return
+        grouped = self._dups.held()
+        new = [c for c in companies if c.id not in self.companies_]
+        same = len(new) == len(companies) or all(
+            self._dups.same_identity(c) for c in companies if c.id in self.companies_
+        )
         splits = [self._sentences_of(c) for c in companies]
         stepped = len(companies) > ADD_STEP
         if lex is None:
             lex = self._lexical.transform(list(norms))
-        lex_base = self._lex_matrix.shape[0]
-        if lex_base == 0:
-            self._lex_matrix = lex
-        else:
-            self._lex_matrix = sp.vstack([self._lex_matrix, lex], format="csr")
+        lex_base = self._lex.append(lex)
         if stepped:
             n_sent = sum(map(len, splits))
             self._doc_index.reserve(len(self._doc_index) + len(companies))
@@ -294,7 +302,8 @@ class Engine:
             self._insert(
                 companies[lo:hi], norms[lo:hi], splits[lo:hi], doc_vecs, sent_vecs, lex_base + lo
             )
-        self._regroup()
+        # new firms join the groups; a replacement that keeps its name and code changes none
+        self._regroup(new if grouped and same and len(new) <= REGROUP_ALL_ABOVE else None)
 
     def _insert(
         self,
@@ -403,15 +412,27 @@ class Engine:
             self._sent_owner = grown
         self._sent_owner[sent_ids] = owners
 
-    def _regroup(self) -> None:
+    def _regroup(self, added: Sequence[Company] | None = None) -> None:
+        """Duplicate groups over all firms, or extended by ``added`` (firms new to the engine)
+        without regrouping the rest: a submission to a million firms must not take seconds."""
         if not self.config.collapse_duplicates:
             self._groups = {cid: cid for cid in self.companies_}
-        else:
-            self._groups = duplicate_groups([s.company for s in self.companies_.values()])
-        members: dict[str, list[str]] = {}
-        for cid, g in self._groups.items():
-            members.setdefault(g, []).append(cid)
-        self._group_members = members
+            self._group_members = {cid: [cid] for cid in self.companies_}
+            return
+        if added is None:
+            self._dups.rebuild([s.company for s in self.companies_.values()])
+            self._groups = {cid: self._dups.group(cid) for cid in self.companies_}
+            members: dict[str, list[str]] = {}
+            for cid, g in self._groups.items():
+                members.setdefault(g, []).append(cid)
+            self._group_members = members
+            return
+        moved = [c.id for c in added]
+        for absorbed in self._dups.add(added):
+            moved += self._group_members.pop(absorbed, [])
+        for cid in dict.fromkeys(moved):
+            g = self._groups[cid] = self._dups.group(cid)
+            self._group_members.setdefault(g, []).append(cid)
 
     def _set_scenarios(
         self, scenarios: Sequence[Scenario], norms: Sequence[str], progress: Progress | None
@@ -573,7 +594,7 @@ class Engine:
             if cst is None:
                 raise UnknownIdError(f"unknown company id {company!r}")
             doc_vec = self._doc_store.row(self._int_of[company])
-            lex_row = self._lex_matrix[self._lex_rows[company]]
+            lex_row = self._lex.take([self._lex_rows[company]])
         else:
             cst, doc_vec, lex_row = self._transient_company(company)
         states = [
@@ -747,7 +768,7 @@ class Engine:
         centroid = self._doc_store.rows([self._int_of[i] for i in top]).mean(axis=0)
         vec = st.vector + w * centroid / (np.linalg.norm(centroid) or 1.0)
         vec = (vec / (np.linalg.norm(vec) or 1.0)).astype(np.float32)
-        rows = self._lex_matrix[[self._lex_rows[i] for i in top]]
+        rows = self._lex.take([self._lex_rows[i] for i in top])
         lex_centroid = sp.csr_matrix(rows.mean(axis=0))
         lex_norm = float(np.sqrt(lex_centroid.multiply(lex_centroid).sum())) or 1.0
         lex = st.lex + lex_centroid * (w / lex_norm)
@@ -785,7 +806,7 @@ class Engine:
             if len(sv):
                 sent[row] = (sv @ svecs.T).max(axis=0)
         dense = _dense_combine(doc, sent)
-        rows = self._lex_matrix[[self._lex_rows[i] for i in company_ids]]
+        rows = self._lex.take([self._lex_rows[i] for i in company_ids])
         lex_s = sp.vstack([s.lex for s in states], format="csr")
         lexical = np.asarray((rows @ lex_s.T).todense(), np.float64)
         return {"dense": dense, "lexical": lexical}
@@ -886,7 +907,7 @@ class Engine:
         doc_m = self._doc_store.rows([self._int_of[i] for i in ids])
         doc_sims = doc_m @ st.vector
         dense = _dense_combine(doc_sims, self._best_sentence(states, st.vector, doc_sims))
-        rows = self._lex_matrix[[self._lex_rows[i] for i in ids]]
+        rows = self._lex.take([self._lex_rows[i] for i in ids])
         lexical = np.asarray((rows @ st.lex.T).todense()).ravel()
         bounded, fails = self._bounded_parts([st] * len(states), states)
         return {"dense": dense, "lexical": lexical, **bounded}, fails
@@ -1077,36 +1098,50 @@ class Engine:
         return {"name": enc.name, "fingerprint": enc.fingerprint, "dim": enc.dim}
 
     def _write(self, folder: Path) -> None:
+        """Write the live stores, lexical rows and indexes as they are (ids and all), unless
+        removed or replaced firms left more than ``COMPACT_SHARE`` of their rows unused: then
+        renumber and rebuild the indexes. Saving as is keeps a million firms' save to writing
+        files (no float32 copy, no second IVF training)."""
         ids = list(self.companies_)
-        comp_rows = []
-        sent_vecs: list[np.ndarray] = []
-        for cid in ids:
-            cs = self.companies_[cid]
-            comp_rows.append(
+        live_sent = sum(len(cs.sentences) for cs in self.companies_.values() if cs.sent_start >= 0)
+        n_lex = self._lex.n_rows
+        unused = max(
+            _share(self._next_int - len(ids), self._next_int),
+            _share(self._next_sent - live_sent, self._next_sent),
+            _share(n_lex - len(ids), n_lex),
+        )
+        enc_info = self._encoder_info()
+        dim = int(enc_info["dim"])
+        if unused > COMPACT_SHARE:
+            rows = self._write_compacted(folder, ids, dim)
+        else:
+            rows = [
                 {
+                    "int": self._int_of[cid],
+                    "sent_start": self.companies_[cid].sent_start,
+                    "lex_row": self._lex_rows[cid],
+                }
+                for cid in ids
+            ]
+            np.save(folder / "doc_vectors.npy", self._doc_store.head(self._next_int))
+            np.save(folder / "sent_vectors.npy", self._sent_store.head(self._next_sent))
+            (folder / "lexical").mkdir()
+            sp.save_npz(
+                folder / "lexical" / "company_rows.npz", self._lex.matrix(), compressed=False
+            )
+            self._doc_index.save(folder / "doc_index")
+            self._sent_index.save(folder / "sent_index")
+        with open(folder / "companies.jsonl", "w", encoding="utf-8") as f:
+            for cid, where in zip(ids, rows, strict=True):
+                cs = self.companies_[cid]
+                row = {
                     "company": cs.company.to_dict(),
                     "codes": list(cs.codes),
                     "inferred": cs.inferred,
                     "sentences": cs.sentences,
+                    **where,
                 }
-            )
-            if cs.sentences:
-                sent_vecs.append(self._sentence_vectors(cs))
-        with open(folder / "companies.jsonl", "w", encoding="utf-8") as f:
-            for row in comp_rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        enc_info = self._encoder_info()
-        dim = int(enc_info["dim"])
-        doc_vecs = (
-            self._doc_store.rows([self._int_of[i] for i in ids])
-            if ids
-            else np.zeros((0, dim), np.float32)
-        )
-        np.save(folder / "doc_vectors.npy", doc_vecs)
-        np.save(
-            folder / "sent_vectors.npy",
-            np.vstack(sent_vecs) if sent_vecs else np.zeros((0, dim), np.float32),
-        )
         sids = list(self.scenarios_)
         (folder / "scenarios.json").write_text(
             json.dumps(
@@ -1121,20 +1156,6 @@ class Engine:
             else np.zeros((0, dim), np.float32),
         )
         self._lexical.save(folder / "lexical")
-        lex_rows = (
-            self._lex_matrix[[self._lex_rows[i] for i in ids]] if ids else self._lex_matrix[:0]
-        )
-        sp.save_npz(folder / "lexical" / "company_rows.npz", sp.csr_matrix(lex_rows))
-        # Indexes are saved with row positions as ids, matching the arrays beside them.
-        doc_index = create_index(self.config.index, dim)
-        sent_index = create_index(self.config.index, dim)
-        if ids:
-            doc_index.add(np.arange(len(ids), dtype=np.int64), doc_vecs)
-        n_sent = int(sum(len(v) for v in sent_vecs))
-        if n_sent:
-            sent_index.add(np.arange(n_sent, dtype=np.int64), np.vstack(sent_vecs))
-        doc_index.save(folder / "doc_index")
-        sent_index.save(folder / "sent_index")
         if self._inferrer is not None:
             np.save(folder / "industry_vectors.npy", self._inferrer.vectors)
             (folder / "industry_codes.json").write_text(json.dumps(self._inferrer.codes))
@@ -1150,15 +1171,47 @@ class Engine:
             },
             "encoder": enc_info,
             "config": self.config.to_dict(),
-            "counts": {
-                "scenarios": len(sids),
-                "companies": len(ids),
-                "sentences": int(sum(len(v) for v in sent_vecs)),
-            },
+            "counts": {"scenarios": len(sids), "companies": len(ids), "sentences": live_sent},
+            "compacted": unused > COMPACT_SHARE,
         }
         (folder / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8"
         )
+
+    def _write_compacted(self, folder: Path, ids: list[str], dim: int) -> list[dict[str, int]]:
+        """Renumber the firms 0..n-1 and their sentences contiguously, and build fresh indexes
+        from the stores (in steps, so no float32 copy of all the vectors exists at once)."""
+        ints = np.array([self._int_of[i] for i in ids], dtype=np.int64)
+        starts, counts = [], []
+        for cid in ids:
+            cs = self.companies_[cid]
+            n = len(cs.sentences) if cs.sent_start >= 0 else 0
+            starts.append(cs.sent_start)
+            counts.append(n)
+        sent_rows = (
+            np.concatenate([np.arange(s, s + n) for s, n in zip(starts, counts, strict=True) if n])
+            if any(counts)
+            else np.zeros(0, dtype=np.int64)
+        ).astype(np.int64)
+        doc = self._doc_store.take(ints)
+        sent = self._sent_store.take(sent_rows)
+        np.save(folder / "doc_vectors.npy", doc)
+        np.save(folder / "sent_vectors.npy", sent)
+        (folder / "lexical").mkdir()
+        lex = self._lex.take([self._lex_rows[i] for i in ids]) if ids else self._lex.matrix()[:0]
+        sp.save_npz(folder / "lexical" / "company_rows.npz", sp.csr_matrix(lex), compressed=False)
+        for name, vecs in (("doc_index", doc), ("sent_index", sent)):
+            index = create_index(self.config.index, dim)
+            index.reserve(len(vecs))
+            for lo in range(0, len(vecs), ADD_STEP):
+                hi = min(lo + ADD_STEP, len(vecs))
+                index.add(np.arange(lo, hi, dtype=np.int64), vecs[lo:hi].astype(np.float32))
+            index.save(folder / name)
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]]) if ids else np.zeros(0)
+        return [
+            {"int": i, "sent_start": int(first[i]) if counts[i] else -1, "lex_row": i}
+            for i in range(len(ids))
+        ]
 
     @classmethod
     def load(
@@ -1172,51 +1225,58 @@ class Engine:
                 f"{folder} is not an index folder (no manifest.json); run `matcher index`"
             )
         manifest = json.loads(manifest_file.read_text("utf-8"))
-        if manifest.get("format_version") != FORMAT_VERSION:
+        if manifest.get("format_version") not in READS_FORMATS:
             raise DataError(
                 f"{folder} has index format {manifest.get('format_version')}, this matcher reads "
-                f"{FORMAT_VERSION}; rebuild it with `matcher index`"
+                f"{', '.join(map(str, READS_FORMATS))}; rebuild it with `matcher index`"
             )
         engine = cls(config_from_dict(manifest["config"]), cache_dir=cache_dir)
         dim = int(manifest["encoder"]["dim"])
         engine._reset(dim)
         engine._lexical = load_lexical(folder / "lexical")
-        engine._lex_matrix = sp.csr_matrix(
-            sp.load_npz(folder / "lexical" / "company_rows.npz"), dtype=np.float32
-        )
+        engine._lex = SparseRows(sp.load_npz(folder / "lexical" / "company_rows.npz"))
         doc_vecs = np.load(folder / "doc_vectors.npy", allow_pickle=False)
         sent_vecs = np.load(folder / "sent_vectors.npy", allow_pickle=False)
         engine._doc_index = load_index(folder / "doc_index")
         engine._sent_index = load_index(folder / "sent_index")
-        offset = 0
+        engine._sent_owner = np.full(len(sent_vecs), -1, dtype=np.int64)
+        offset = 0  # format 1: firms numbered by line, their sentences one after another
+        live_sent = 0
+        bad = f"{folder}: the saved firms and vectors disagree; rebuild it with `matcher index`"
         with open(folder / "companies.jsonl", encoding="utf-8") as f:
             for row_no, line in enumerate(f):
                 row = json.loads(line)
                 company = _company_from_dict(row["company"])
                 n = len(row["sentences"])
+                num = int(row.get("int", row_no))
+                start = int(row.get("sent_start", offset if n else -1))
+                if num >= len(doc_vecs) or (start >= 0 and start + n > len(sent_vecs)):
+                    raise DataError(bad)
                 cs = _CompanyState.of(
                     company,
                     normalise(company.text()),
                     tuple(row["codes"]),
                     bool(row["inferred"]),
                     list(row["sentences"]),
-                    offset if n else -1,
+                    start,
                 )
                 engine.companies_[company.id] = cs
-                engine._lex_rows[company.id] = row_no
-                engine._int_of[company.id] = row_no
-                engine._id_of[row_no] = company.id
-                engine._own_sentences(np.arange(offset, offset + n, dtype=np.int64), row_no)
-                engine._columns.put(row_no, company, cs.codes)
+                engine._lex_rows[company.id] = int(row.get("lex_row", row_no))
+                engine._int_of[company.id] = num
+                engine._id_of[num] = company.id
+                if start >= 0:
+                    engine._sent_owner[start : start + n] = num
+                    live_sent += n
+                engine._columns.put(num, company, cs.codes)
                 offset += n
-        if len(engine._doc_index) != len(doc_vecs) or len(engine._sent_index) != offset:
+        if len(engine._doc_index) != len(engine.companies_) or len(engine._sent_index) != live_sent:
             raise DataError(f"{folder}: index and arrays disagree; rebuild it with `matcher index`")
-        if len(sent_vecs) != offset:
-            raise DataError(f"{folder}: sentence vectors and profiles disagree; rebuild the index")
-        engine._doc_store.put(np.arange(len(doc_vecs), dtype=np.int64), doc_vecs)
-        engine._sent_store.put(np.arange(offset, dtype=np.int64), sent_vecs)
+        if engine._lex_rows and max(engine._lex_rows.values()) >= engine._lex.n_rows:
+            raise DataError(bad)
+        engine._doc_store.adopt(doc_vecs)
+        engine._sent_store.adopt(sent_vecs)
         engine._next_int = len(doc_vecs)
-        engine._next_sent = offset
+        engine._next_sent = len(sent_vecs)
         if (folder / "industry_vectors.npy").exists():
             engine._inferrer = IndustryInferrer(
                 json.loads((folder / "industry_codes.json").read_text()),
@@ -1238,6 +1298,10 @@ class Engine:
         return engine
 
 
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
 def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:
     """Whole-profile similarity, lifted by the best sentence when that is higher.
 
@@ -1251,6 +1315,8 @@ def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:
 _PARTS = ("dense", "lexical", "keyword", "industry", "structured")
 _NO_PAIR: tuple[Any, ...] = (None,)
 MEMO_PAIRS_PER_SCENARIO = 50_000
+# more new firms than this at once are grouped with the rest from scratch
+REGROUP_ALL_ABOVE = 10_000
 # firms encoded and indexed per step of a bulk add (bounds the float32 encodings held at once)
 ADD_STEP = 50_000
 

@@ -60,6 +60,22 @@ class VectorStore:
         """Rows ``start .. stop-1`` as float32 (a view when stored as float32)."""
         return self._rows[start:stop].astype(np.float32, copy=False)
 
+    def take(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The rows of ``ids`` in the stored dtype (a copy)."""
+        return self._rows[np.asarray(ids, dtype=np.int64)]
+
+    def head(self, n: int) -> np.ndarray:
+        """Rows ``0 .. n-1`` in the stored dtype (a view), e.g. to save them as they are."""
+        return self._rows[:n]
+
+    def adopt(self, rows: np.ndarray) -> None:
+        """Hold ``rows`` as rows ``0 ..`` (a saved store being loaded; converted only when it
+        was saved in another dtype)."""
+        rows = np.asarray(rows)
+        if rows.ndim != 2 or rows.shape[1] != self.dim:
+            raise ValueError(f"rows of shape {rows.shape} for a store of dimension {self.dim}")
+        self._rows = np.ascontiguousarray(rows.astype(self.dtype, copy=False))
+
     @property
     def nbytes(self) -> int:
         return int(self._rows.nbytes)

@@ -1,5 +1,6 @@
 """The facade over the tiny fixture set with the real USE model."""
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -402,3 +403,82 @@ def test_filtered_sentence_search_follows_firm_updates(data_catalogue, data_comp
     assert best in [m.company_id for m in engine.match_scenario(sid, 3, filters=f)]
     engine.add_companies([replace(mover, city="泉州市")])
     assert [m.company_id for m in engine.match_scenario(sid, 3, filters=f)] == before
+
+
+def _same_rankings(a: Engine, b: Engine, scenario_ids, filters=None) -> None:
+    for sid in scenario_ids:
+        x, y = a.match_scenario(sid, 8, filters), b.match_scenario(sid, 8, filters)
+        assert ids(x) == ids(y)
+        np.testing.assert_allclose([m.score for m in x], [m.score for m in y], atol=1e-6)
+        assert [m.explanation for m in x] == [m.explanation for m in y]
+
+
+def test_save_writes_the_live_structures_as_they_are(
+    data_catalogue, data_companies, cache_dir, tmp_path
+):
+    """A save after a few updates keeps firm ids, float16 stores and the trained IVF lists as
+    they are (no renumbering, no retraining), and the loaded engine answers and updates like
+    the one that saved it."""
+    cfg = EngineConfig(
+        index=IndexConfig(backend="ivf", exact_below=500, ivf_storage="sq8", vector_dtype="float16")
+    )
+    engine = Engine(cfg, cache_dir=cache_dir).fit(data_catalogue.opportunities, data_companies)
+    first = data_companies[0]
+    engine.add_companies([replace(first, description=first.description + "。另有储能电站运维。")])
+    open_ids = [s.id for s in data_catalogue.opportunities if s.is_open]
+    engine.match_scenario(open_ids[0], 5)  # IVF lists train at the first search
+    assert engine._sent_index._trained
+    loaded = Engine.load(engine.save(tmp_path / "idx"), cache_dir=cache_dir)
+    manifest = loaded.manifest_
+    assert manifest["format_version"] == 2 and manifest["compacted"] is False
+    assert loaded._int_of == engine._int_of and loaded._lex_rows == engine._lex_rows
+    assert np.load(tmp_path / "idx" / "sent_vectors.npy").dtype == np.float16
+    assert loaded._sent_index._trained
+    n = engine._next_sent
+    np.testing.assert_array_equal(loaded._sent_owner[:n], engine._sent_owner[:n])
+    _same_rankings(engine, loaded, open_ids)
+    _same_rankings(engine, loaded, open_ids, Filters(city=first.city))
+    for e in (engine, loaded):
+        e.remove_companies([data_companies[1].id])
+        e.add_companies([replace(data_companies[2], id="X2")])
+    _same_rankings(engine, loaded, open_ids)
+
+
+def test_save_compacts_after_many_replacements(
+    small_catalogue, small_companies, cache_dir, tmp_path
+):
+    """When replaced firms leave over a quarter of the rows unused, the save renumbers them; the
+    loaded engine ranks exactly as before, and the folder also loads as format 1 (the earlier
+    layout: firms by line, float32, no ids)."""
+    engine = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
+    half = small_companies[: len(small_companies) // 2 + 1]
+    engine.add_companies([replace(c, name=c.name + "（新）") for c in half])
+    engine.remove_companies([small_companies[-1].id])
+    folder = engine.save(tmp_path / "idx")
+    loaded = Engine.load(folder, cache_dir=cache_dir)
+    assert loaded.manifest_["compacted"] is True
+    n = len(engine.companies_)
+    assert sorted(loaded._int_of.values()) == list(range(n)) and loaded._next_int == n
+    assert loaded._next_sent == sum(len(cs.sentences) for cs in engine.companies_.values())
+    open_ids = [s.id for s in small_catalogue.opportunities if s.is_open]
+    _same_rankings(engine, loaded, open_ids)
+
+    rows = [json.loads(x) for x in (folder / "companies.jsonl").read_text("utf-8").splitlines()]
+    for r in rows:
+        del r["int"], r["sent_start"], r["lex_row"]
+    (folder / "companies.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8"
+    )
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}), "utf-8")
+    _same_rankings(engine, Engine.load(folder, cache_dir=cache_dir), open_ids)
+
+
+def test_load_refuses_vectors_that_do_not_match_the_firms(small_engine, tmp_path, cache_dir):
+    from matcher.errors import DataError
+
+    folder = small_engine.save(tmp_path / "idx")
+    vecs = np.load(folder / "doc_vectors.npy")
+    np.save(folder / "doc_vectors.npy", vecs[:-1])
+    with pytest.raises(DataError, match="rebuild"):
+        Engine.load(folder, cache_dir=cache_dir)
