@@ -132,8 +132,6 @@ class IndexHolder:
         st = self.settings
         with self.sessions() as s:
             version = store.data_version(s)
-            scenarios = store.live_scenarios(s)
-            companies = store.all_companies(s)
         state = self._read_state()
         engine: Engine | None = None
         if (st.index_dir / "manifest.json").exists():
@@ -150,9 +148,15 @@ class IndexHolder:
                 logger.warning("saved index unreadable (%s); rebuilding it", exc)
                 engine = None
         how = "loaded"
-        if engine is not None and (
-            state.get("version") != version or state.get("database") != self._db_fingerprint()
-        ):
+        current = engine is not None and (
+            state.get("version") == version and state.get("database") == self._db_fingerprint()
+        )
+        if not current:  # a registry's million profiles are read only when they are needed
+            with self.sessions() as s:
+                version = store.data_version(s)
+                scenarios = store.live_scenarios(s)
+                companies = store.all_companies(s)
+        if engine is not None and not current:
             n = _repair(engine, scenarios, companies)
             how = f"repaired ({n} changes)"
         elif engine is None:
@@ -185,6 +189,30 @@ class IndexHolder:
             version,
         )
         return how
+
+    def adopt(self, engine: Engine) -> None:
+        """Serve and save ``engine`` as the index of the database as it is now: an index built
+        elsewhere (a registry's vectors computed by another process, a benchmark). Its firms and
+        scenarios must be exactly the database's, and its encoder the configured one."""
+        if engine.config.encoder.name != self.settings.encoder:
+            raise ConfigError(
+                f"the index was built with encoder {engine.config.encoder.name!r}, the service "
+                f"uses {self.settings.encoder!r}"
+            )
+        with self._writes, self._rw.write():
+            with self.sessions() as s:
+                version = store.data_version(s)
+                firms = set(store.company_ids(s))
+                scenarios = {sc.id for sc in store.live_scenarios(s)}
+            if firms != set(engine.companies_) or scenarios != set(engine.scenarios_):
+                raise ConfigError(
+                    "the index holds other firms or scenarios than the database "
+                    f"({len(engine.companies_)} firms and {len(engine.scenarios_)} scenarios "
+                    f"against {len(firms)} and {len(scenarios)})"
+                )
+            self.engine, self.version, self._saved_version = engine, version, -1
+            self._save_locked()
+        logger.info("adopted an index of %d firms, data version %d", len(firms), version)
 
     # ---------------------------------------------------------------- reads and writes
     @contextmanager

@@ -161,3 +161,36 @@ def test_concurrent_writers_and_readers_stay_consistent(db_url, tmp_path, cache_
         assert {f"W{k}{j}" for k in range(3) for j in range(4)} <= db_ids
         health = ok(client.get("/health"))
         assert health["data_version"] == health["index_version"]
+
+
+def test_an_index_built_elsewhere_is_adopted_and_served_after_restart(db_url, tmp_path, cache_dir):
+    """``IndexHolder.adopt``: an engine built outside the service (a registry's vectors, a
+    benchmark) replaces the index, is saved with the database's version, and the next start
+    loads it as is; one that misses a firm is refused."""
+    from dataclasses import replace as dc_replace
+
+    import pytest
+
+    from matcher.config import EngineConfig
+    from matcher.engine import Engine
+    from matcher.errors import ConfigError
+    from service import store
+
+    settings = make_settings(db_url, tmp_path, cache_dir)
+    with TestClient(create_app(settings)) as client:
+        holder = client.app.state.holder
+        with holder.sessions() as s:
+            scenarios, companies = store.live_scenarios(s), store.all_companies(s)
+        config = dc_replace(EngineConfig(), candidates=123)
+        with pytest.raises(ConfigError, match="other firms"):
+            holder.adopt(Engine(config, cache_dir=cache_dir).fit(scenarios, companies[1:]))
+        built = Engine(config, cache_dir=cache_dir).fit(scenarios, companies)
+        holder.adopt(built)
+        assert holder.engine is built
+        keys = make_keys(client.app)
+        assert _search(client, keys, "储能")
+    with TestClient(create_app(settings)) as client:
+        engine = client.app.state.holder.engine
+        assert engine is not None and engine.config.candidates == 123
+        health = ok(client.get("/health"))
+        assert health["data_version"] == health["index_version"]
