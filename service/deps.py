@@ -1,4 +1,8 @@
-"""Shared route dependencies as type aliases (``SessionDep``, ``HolderDep``, ``SettingsDep``)."""
+"""Shared route dependencies as type aliases (``SessionDep``, ``HolderDep``, ``SettingsDep``).
+
+Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in its
+thread pool, one thread hop per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,12 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def _holder(request: Request) -> IndexHolder:
+async def _holder(request: Request) -> IndexHolder:
     holder: IndexHolder = request.app.state.holder
     return holder
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -175,7 +175,7 @@ TopK = Annotated[int, Query(ge=1, le=200)]
 Page = Annotated[int, Query(ge=1, le=50)]
 
 
-def match_filters(
+async def match_filters(
     industry: Industry = None,
     city: City = None,
     min_capital: Capital = None,
