@@ -32,6 +32,8 @@ _CJK_RANGES = (
     (0x20000, 0x2A6DF),
     (0x2A700, 0x2EBEF),
 )
+_CJK_CHAR = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES) + "]")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 _TONE_LETTERS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 # A parenthesised run of lowercase latin letters (tone marks allowed, optional tone digit),
 # ASCII or full-width parentheses. Whether it is pinyin is decided against the syllable list.
@@ -158,8 +160,8 @@ def normalise(text: str) -> str:
 
 def detect_language(text: str) -> str:
     """``"zh"`` when CJK characters make up a fair share of the letters, else ``"en"``."""
-    cjk = sum(1 for c in text if is_cjk(c))
-    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    cjk = len(_CJK_CHAR.findall(text))  # a regex scan: 1M profiles load in seconds, not minutes
+    latin = len(_ASCII_LETTER.findall(text))
     if cjk == 0 and latin == 0:
         return "zh"
     return "zh" if cjk * 3 >= latin else "en"

@@ -70,6 +70,24 @@ def test_map_points_back_to_source_characters():
     assert [raw[i] for i in src] == list("我們為鞋廠提供")
 
 
+def test_detect_language_counts_as_the_per_character_definition(data_companies):
+    """The regex scan counts CJK ideographs (every range, astral planes too) and ASCII letters
+    exactly as testing each character does."""
+    from matcher.normalise import is_cjk
+
+    def by_character(text: str) -> str:
+        cjk = sum(1 for c in text if is_cjk(c))
+        latin = sum(1 for c in text if c.isascii() and c.isalpha())
+        if cjk == 0 and latin == 0:
+            return "zh"
+        return "zh" if cjk * 3 >= latin else "en"
+
+    edge = ["", "123 !?", "𠀀𠀁 abcdef", "㐀 abc", "豈 abcd", "ＡＢＣ 中", "ÀÉÎ 中文", "abc\u9fff"]
+    texts = edge + [c.description or c.name for c in data_companies]
+    assert [detect_language(t) for t in texts] == [by_character(t) for t in texts]
+    assert detect_language("𠀀𠀁 abcdef") == "zh" and detect_language("ÀÉÎ 中文") == "zh"
+
+
 def test_detect_language():
     assert detect_language("专注工商业储能系统集成") == "zh"
     assert detect_language("We build battery storage systems") == "en"

@@ -103,6 +103,60 @@ def test_name_key_and_duplicate_groups():
     assert g["F1"] == g["F2"] == "F1" and g["F3"] == g["F4"] == "F3" and g["F5"] == "F5"
 
 
+def _partition(groups):
+    members = {}
+    for cid, g in groups.items():
+        members.setdefault(g, set()).add(cid)
+    return {frozenset(m) for m in members.values()}
+
+
+def test_firms_added_one_by_one_join_the_groups_a_rebuild_finds(data_companies):
+    """Adding firms links each to its code, its key and its sorted neighbours; every pair a
+    rebuild groups is grouped (on the bundled data, exactly the same groups), and the
+    representative is the smallest id either way."""
+    from matcher.dedupe import DuplicateIndex
+
+    firms = list(data_companies)
+    extra = [
+        Company(id="Z1", name=firms[0].name + " 有限公司", description="d"),
+        Company(id="Z2", name="别的名字", description="d", credit_code=firms[3].credit_code),
+    ]
+    firms += extra
+    full = duplicate_groups(firms)
+    index = DuplicateIndex()
+    index.rebuild(firms[:100])
+    absorbed = []
+    for c in firms[100:]:
+        absorbed += index.add([c])
+    grown = {c.id: index.group(c.id) for c in firms}
+    assert _partition(grown) == _partition(full)
+    assert grown == full
+    assert grown["Z1"] == grown[firms[0].id] and grown["Z2"] == grown[firms[3].id]
+    assert all(grown[a] != a for a in absorbed)
+    with pytest.raises(ValueError, match="already grouped"):
+        index.add([firms[0]])
+
+
+def test_engine_groups_follow_additions_and_renames(small_catalogue, small_companies, cache_dir):
+    from dataclasses import replace
+
+    from matcher.engine import Engine
+
+    engine = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies[:3])
+    for c in small_companies[3:]:
+        engine.add_companies([c])
+    fresh = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
+    assert _partition(engine._groups) == _partition(fresh._groups)
+    assert {g: set(m) for g, m in engine._group_members.items()} == {
+        g: set(m) for g, m in fresh._group_members.items()
+    }
+    grouped = next(m for m in fresh._group_members.values() if len(m) > 1)
+    engine.add_companies(
+        [replace(engine.companies_[grouped[1]].company, name="完全不同的名字公司")]
+    )
+    assert engine._groups[grouped[1]] == grouped[1]  # a rename regroups: it left its group
+
+
 def test_bundled_catalogue_is_valid_13_28():
     cat = load_catalogue(ROOT / "data" / "scenarios.yaml")
     assert len(cat.composites) == 13 and len(cat.opportunities) == 28
