@@ -43,6 +43,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_healthy(base: str, server: subprocess.Popen[Any], limit_s: float, how: str) -> None:
+    """Poll ``/health`` until the server answers; exit when it dies or takes over ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            tail = server.stderr.read()[-2000:] if server.stderr else ""
+            raise SystemExit(f"the server did not start ({how}) {tail!r}")
+        time.sleep(0.5)
+
+
 def make_key(env: dict[str, str], role: str, company: str | None = None) -> str:
     cmd = [MATCHER, "keys", "create", "--role", role]
     if company:
@@ -177,16 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 600
-            while True:
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the server did not start: {server.stderr.read()[-2000:]!r}")
-                time.sleep(0.5)
+            wait_until_healthy(base, server, 600, "its stderr is below")
             keys = {"r": make_key(env, "recruiter"), "a": make_key(env, "admin")}
             results = asyncio.run(load(args, base, keys))
         finally:

@@ -195,7 +195,6 @@ def index_bytes(index: Any) -> int:
 
 def memory_report(engine: Engine, rss_before: float) -> dict[str, Any]:
     mb = 1024 * 1024
-    lex = engine._lex_matrix
     n_docs, n_sents = len(engine._doc_index), len(engine._sent_index)
     raw = (n_docs + n_sents) * engine._doc_store.dim * 4
     parts = {
@@ -203,7 +202,7 @@ def memory_report(engine: Engine, rss_before: float) -> dict[str, Any]:
         "sentence_store": engine._sent_store.nbytes,
         "doc_index": index_bytes(engine._doc_index),
         "sentence_index": index_bytes(engine._sent_index),
-        "lexical_rows": lex.data.nbytes + lex.indices.nbytes + lex.indptr.nbytes,
+        "lexical_rows": engine._lex.nbytes,
     }
     vectors = sum(v for k, v in parts.items() if k != "lexical_rows")
     return {
@@ -261,6 +260,17 @@ def synthetic_encoder(config: EngineConfig, cache: Path) -> tuple[Any, dict[str,
     return CachingEncoder(enc, _KeepNothing(), batch_size=4096), info
 
 
+def unfitted_engine(
+    config: EngineConfig, vectors: str, cache: Path
+) -> tuple[Engine, dict[str, Any]]:
+    """An engine on the real encoder (``vectors="real"``, cached in ``cache``) or on synthetic
+    vectors, with the synthetic vectors' calibration and fidelity (empty for real ones)."""
+    if vectors == "synthetic":
+        encoder, synthetic = synthetic_encoder(config, cache)
+        return Engine(config, cache_dir=None, encoder=encoder), synthetic
+    return Engine(config, cache_dir=cache), {}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--profiles", type=int, default=10_000)
@@ -298,12 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         ivf_nprobe=args.nprobe,
     )
     config = replace(EngineConfig(), index=index_cfg)
-    synthetic: dict[str, Any] = {}
-    if args.vectors == "synthetic":
-        encoder, synthetic = synthetic_encoder(config, args.cache)
-        engine = Engine(config, cache_dir=None, encoder=encoder)
-    else:
-        engine = Engine(config, cache_dir=args.cache)
+    engine, synthetic = unfitted_engine(config, args.vectors, args.cache)
     rss_before = rss_mb()
     start = time.perf_counter()
     engine.fit(scenarios, companies, progress=log_progress())

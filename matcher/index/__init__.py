@@ -23,7 +23,12 @@ def create_index(config: IndexConfig, dim: int) -> VectorIndex:
         from .faiss_ivf import FaissIVFIndex
 
         return FaissIVFIndex(
-            dim, config.ivf_nlist, config.ivf_nprobe, config.exact_below, config.ivf_storage
+            dim,
+            config.ivf_nlist,
+            config.ivf_nprobe,
+            config.exact_below,
+            config.ivf_storage,
+            config.ivf_filter_widening,
         )
     if config.backend == "numpy":
         from .numpy_index import NumpyIndex

@@ -35,6 +35,7 @@ class FaissIVFIndex:
         nprobe: int = 16,
         exact_below: int = 20000,
         storage: str = "flat",
+        filter_widening: float = 1.0,
     ):
         if storage not in IVF_STORAGES:
             raise ValueError(f"unknown IVF storage {storage!r}; choose one of {list(IVF_STORAGES)}")
@@ -43,6 +44,7 @@ class FaissIVFIndex:
         self.nprobe = nprobe
         self.exact_below = exact_below
         self.storage = storage
+        self.filter_widening = filter_widening
         self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._trained = False
         self._expected = 0
@@ -115,7 +117,7 @@ class FaissIVFIndex:
 
         A filter passing a share ``s`` of the vectors leaves about ``s`` of each probed list, so
         ``nprobe / s`` lists (at most all) are scanned to see as many allowed vectors as an
-        unfiltered search would.
+        unfiltered search would; ``filter_widening`` ``w`` < 1 scans ``nprobe / s**w``.
         """
         q = as_matrix(queries, self.dim)
         self._maybe_train()
@@ -123,7 +125,8 @@ class FaissIVFIndex:
         if allowed is not None and self._trained and self._index.ntotal:
             share = max(int(np.count_nonzero(allowed)), 1) / int(self._index.ntotal)
             params = faiss.SearchParametersIVF()
-            params.nprobe = min(int(self._index.nlist), math.ceil(self.nprobe / min(share, 1.0)))
+            widen = min(share, 1.0) ** self.filter_widening
+            params.nprobe = min(int(self._index.nlist), math.ceil(self.nprobe / widen))
         return faiss_search(self._index, q, k, allowed, params)
 
     def __len__(self) -> int:
@@ -140,6 +143,7 @@ class FaissIVFIndex:
             "nprobe": self.nprobe,
             "exact_below": self.exact_below,
             "storage": self.storage,
+            "filter_widening": self.filter_widening,
             "trained": self._trained,
         }
         (folder / "index.json").write_text(json.dumps(meta))
@@ -154,6 +158,7 @@ class FaissIVFIndex:
             meta["nprobe"],
             meta["exact_below"],
             meta.get("storage", "flat"),
+            float(meta.get("filter_widening", 1.0)),
         )
         index._index = faiss.read_index(str(folder / "index.faiss"))
         index._trained = bool(meta["trained"])

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from matcher.config import IndexConfig
+from matcher.errors import ConfigError
 from matcher.index import create_index, load_index
 from matcher.index.numpy_index import NumpyIndex
 
@@ -145,6 +146,29 @@ def test_filtered_ivf_search_keeps_recall_under_a_selective_filter():
     recall = np.mean([len(set(a) & set(b)) / 20 for a, b in zip(got, exp, strict=True)])
     # without widening nprobe the 4 probed lists hold about 20 allowed vectors in all
     assert recall >= 0.95
+
+
+def test_filter_widening_sets_how_many_lists_a_filtered_search_probes(tmp_path):
+    """``nprobe / s**w`` lists for a filter passing a share ``s``: 4 / 0.05 = 80 with w = 1,
+    ceil(4 / 0.05**0.5) = 18 with w = 0.5, 4 with w = 0; the setting survives a save."""
+    import faiss
+
+    rng, vecs, ids, index, q = _ivf_over_clusters(6, 60, 6000, nprobe=4, nq=10)
+    allowed = np.zeros(6000, dtype=bool)
+    allowed[rng.choice(6000, 300, replace=False)] = True  # exactly 5 %
+    index.search(q, 20, allowed)  # trains
+    probed = {}
+    for w in (1.0, 0.5, 0.0):
+        index.filter_widening = w  # type: ignore[attr-defined]
+        faiss.cvar.indexIVF_stats.reset()
+        index.search(q, 20, allowed)
+        probed[w] = faiss.cvar.indexIVF_stats.nlist / len(q)
+    assert probed == {1.0: 80, 0.5: 18, 0.0: 4}
+    index.filter_widening = 0.5  # type: ignore[attr-defined]
+    index.save(tmp_path / "ivf")
+    assert load_index(tmp_path / "ivf").filter_widening == 0.5  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        IndexConfig(ivf_filter_widening=1.5)
 
 
 def test_sq8_storage_keeps_recall_at_a_quarter_of_the_memory(tmp_path):

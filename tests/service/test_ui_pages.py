@@ -482,6 +482,11 @@ def test_run_pages_show_timings_diff_and_heatmap(client, keys):
     assert all(35 <= int(c) <= 92 for c in cells) and "35" in cells and "92" in cells
     admin = sign_in(client, keys.admin)
     assert 'id="start-run"' in admin.get("/ui/runs").text
+    # one run at a time per process: let a background run an earlier test started finish
+    from service.routes import batch as batch_routes
+
+    assert batch_routes._running.acquire(timeout=300), "an earlier nightly run never finished"
+    batch_routes._running.release()
     started = admin.post("/ui/runs", data={"csrf": csrf_of(admin, "/ui/runs")})
     assert started.status_code == 303 and started.headers["location"] == "/ui/runs"
     newest = nightly.latest_rows
