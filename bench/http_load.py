@@ -59,7 +59,7 @@ def wait_until_healthy(base: str, server: subprocess.Popen[Any], limit_s: float,
 
 
 def make_key(env: dict[str, str], role: str, company: str | None = None) -> str:
-    cmd = [MATCHER, "keys", "create", "--role", role]
+    cmd = [MATCHER, "keys", "create", "--role", role, "--rate-per-min", "1000000"]
     if company:
         cmd += ["--company-id", company]
     return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout.strip()

@@ -17,6 +17,7 @@ from .config import Settings, get_settings
 from .db import make_db, migrate, session_factory
 from .index import IndexHolder
 from .limits import BodyLimit
+from .ratelimit import RateLimiter
 from .routes import admin, batch, companies, feedback, health, scenarios, search
 from .ui import routes as ui_routes
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.limiter = RateLimiter()
     errors.install(app)
     for module in (health, scenarios, companies, search, feedback, batch, admin):
         app.include_router(module.router)

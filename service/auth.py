@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .errors import Forbidden, Invalid, NotFound, Unauthorized
+from .errors import Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from .models import ApiKeyRow, AuditRow
 
 ROLES = ("admin", "recruiter", "company")
@@ -29,6 +30,7 @@ class Principal:
     key_id: int
     role: str
     company_id: str | None = None
+    rate_per_min: int | None = None  # None: the service's default
 
     @property
     def actor(self) -> str:
@@ -52,6 +54,7 @@ def create_key(
     company_id: str | None = None,
     name: str | None = None,
     actor: str = "cli",
+    rate_per_min: int | None = None,
 ) -> tuple[ApiKeyRow, str]:
     """Store a new key and return it; the plain key is shown once and never stored."""
     if role not in ROLES:
@@ -60,9 +63,16 @@ def create_key(
         raise Invalid("a company key needs --company-id (the firm it speaks for)", "company_id")
     if role != "company" and company_id:
         raise Invalid("only company keys have a company id", "company_id")
+    if rate_per_min is not None and not 1 <= rate_per_min <= 1_000_000:
+        raise Invalid("a rate limit is 1 to 1,000,000 requests a minute", "rate_per_min")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKeyRow(
-        key_hash=hash_key(key), prefix=key[:10], role=role, company_id=company_id, name=name
+        key_hash=hash_key(key),
+        prefix=key[:10],
+        role=role,
+        company_id=company_id,
+        name=name,
+        rate_per_min=rate_per_min,
     )
     session.add(row)
     session.flush()
@@ -72,7 +82,7 @@ def create_key(
             action="create",
             entity="api_key",
             entity_id=str(row.id),
-            detail={"role": role, "company_id": company_id},
+            detail={"role": role, "company_id": company_id, "rate_per_min": rate_per_min},
         )
     )
     return row, key
@@ -92,7 +102,18 @@ def lookup(session: Session, key: str) -> Principal | None:
     row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key))).first()
     if row is None or row.revoked_at is not None:
         return None
-    return Principal(key_id=row.id, role=row.role, company_id=row.company_id)
+    return Principal(row.id, row.role, row.company_id, row.rate_per_min)
+
+
+def limit_rate(request: Request, principal: Principal) -> None:
+    """Spend one request of the key's allowance; 429 with ``Retry-After`` when it is used up."""
+    per_minute = principal.rate_per_min or request.app.state.settings.rate_limit
+    wait = request.app.state.limiter.take(principal.key_id, per_minute)
+    if wait > 0:
+        raise TooManyRequests(
+            f"this key may send {per_minute} requests a minute; retry in {math.ceil(wait)} s",
+            math.ceil(wait),
+        )
 
 
 bearer = HTTPBearer(auto_error=False, description="an API key from `matcher keys create`")
@@ -109,6 +130,7 @@ def current_principal(
         principal = lookup(session, credentials.credentials.strip())
     if principal is None:
         raise Unauthorized("unknown or revoked API key")
+    limit_rate(request, principal)
     return principal
 
 

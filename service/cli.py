@@ -62,7 +62,9 @@ def keys(args: argparse.Namespace) -> int:
         sessions = session_factory(db)
         if args.keys_command == "create":
             with transaction(sessions) as s:
-                row, key = auth.create_key(s, args.role, args.company_id, args.name, "cli")
+                row, key = auth.create_key(
+                    s, args.role, args.company_id, args.name, "cli", args.rate_per_min
+                )
                 key_id = row.id
             print(key)
             print(f"(key id {key_id}, role {args.role}; shown once, store it now)", file=sys.stderr)
@@ -70,7 +72,11 @@ def keys(args: argparse.Namespace) -> int:
             with sessions() as s:
                 for r in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)):
                     state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
-                    print(f"{r.id:>4}  {r.prefix}…  {r.role:<9} {r.company_id or '-':<16} {state}")
+                    rate = f"{r.rate_per_min}/min" if r.rate_per_min else "default rate"
+                    print(
+                        f"{r.id:>4}  {r.prefix}…  {r.role:<9} {r.company_id or '-':<16} "
+                        f"{rate:<12} {state}"
+                    )
         elif args.keys_command == "revoke":
             with transaction(sessions) as s:
                 auth.revoke_key(s, args.key_id, "cli")
@@ -206,6 +212,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     c.add_argument("--role", required=True, choices=["admin", "recruiter", "company"])
     c.add_argument("--company-id", help="the firm a company key speaks for")
     c.add_argument("--name", help="who holds the key (a note)")
+    c.add_argument(
+        "--rate-per-min", type=int, help="requests per minute (default: MATCHER_RATE_LIMIT)"
+    )
     c.add_argument("--database-url")
     c = ks.add_parser("list", help="list keys (never the keys themselves)")
     c.add_argument("--database-url")

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     batch_fault: str | None = Field(
         None, description="tests only: 'stage:point' where a nightly run stops and waits"
     )
+    rate_limit: int = Field(
+        1200, ge=1, le=1_000_000, description="requests per minute per API key (keys may differ)"
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS (closed when empty)"
     )

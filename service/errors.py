@@ -60,6 +60,14 @@ class Invalid(ServiceError):
     status = 422
 
 
+class TooManyRequests(ServiceError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unavailable(ServiceError):
     status = 503
 
@@ -112,6 +120,8 @@ def install(app: FastAPI) -> None:
     async def service_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ServiceError)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return _reply(request, exc.status, _body(exc.message, exc.field), headers)
 
     async def matcher_error(request: Request, exc: Exception) -> Response:

@@ -151,6 +151,8 @@ class ApiKeyRow(Base):
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # requests per minute this key may send; None: the service's default (MATCHER_RATE_LIMIT)
+    rate_per_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AuditRow(Base):

@@ -391,6 +391,9 @@ class KeyCreate(Strict):
     role: Role
     company_id: Id | None = None
     name: Annotated[str, Clean, StringConstraints(max_length=200)] | None = None
+    rate_per_min: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        None, description="requests per minute this key may send (default: the service's)"
+    )
 
 
 class KeyPublic(BaseModel):
@@ -401,6 +404,7 @@ class KeyPublic(BaseModel):
     name: str | None
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    rate_per_min: int | None = None
 
 
 class KeyCreated(KeyPublic):

@@ -25,6 +25,7 @@ def key_public(r: ApiKeyRow) -> KeyPublic:
         name=r.name,
         created_at=r.created_at,
         revoked_at=r.revoked_at,
+        rate_per_min=r.rate_per_min,
     )
 
 
@@ -32,7 +33,9 @@ def key_public(r: ApiKeyRow) -> KeyPublic:
 def create_key(body: KeyCreate, who: Admin, session: SessionDep) -> KeyCreated:
     """A new API key, shown once."""
     with session.begin():
-        row, key = auth.create_key(session, body.role, body.company_id, body.name, who.actor)
+        row, key = auth.create_key(
+            session, body.role, body.company_id, body.name, who.actor, body.rate_per_min
+        )
         out = KeyCreated(**key_public(row).model_dump(), key=key)
     return out
 

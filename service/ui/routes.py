@@ -132,6 +132,7 @@ def web_session(request: Request) -> WebSession:
     if found is None:
         raise Unauthorized("sign in")
     request.state.web_session = found
+    auth.limit_rate(request, found.principal)
     return found
 
 

@@ -66,7 +66,7 @@ def find_session(s: Session, token: str) -> WebSession | None:
     row, key = found
     if key.revoked_at is not None or _aware(row.expires_at) <= dt.datetime.now(dt.UTC):
         return None
-    return WebSession(Principal(key.id, key.role, key.company_id), row.csrf)
+    return WebSession(Principal(key.id, key.role, key.company_id, key.rate_per_min), row.csrf)
 
 
 def close_session(s: Session, token: str) -> None:

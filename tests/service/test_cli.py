@@ -43,13 +43,23 @@ def _matcher(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProces
 def test_keys_create_list_revoke(db_url, tmp_path, cache_dir):
     env = _env(db_url, tmp_path, cache_dir)
     r = _matcher(
-        "keys", "create", "--role", "recruiter", "--name", "招商一科", env=env, cwd=tmp_path
+        "keys",
+        "create",
+        "--role",
+        "recruiter",
+        "--name",
+        "招商一科",
+        "--rate-per-min",
+        "90",
+        env=env,
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
     key = r.stdout.strip()
     assert key.startswith("smk_") and len(key) > 40 and "shown once" in r.stderr
     r = _matcher("keys", "list", env=env, cwd=tmp_path)
     assert "recruiter" in r.stdout and key not in r.stdout and "active" in r.stdout
+    assert "90/min" in r.stdout
     key_id = r.stdout.split()[0]
     assert _matcher("keys", "revoke", key_id, env=env, cwd=tmp_path).returncode == 0
     assert "revoked" in _matcher("keys", "list", env=env, cwd=tmp_path).stdout
