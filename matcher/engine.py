@@ -1123,8 +1123,8 @@ class Engine:
                 }
                 for cid in ids
             ]
-            np.save(folder / "doc_vectors.npy", self._doc_store.head(self._next_int))
-            np.save(folder / "sent_vectors.npy", self._sent_store.head(self._next_sent))
+            self._doc_store.save(folder / "doc_vectors.npy", self._next_int)
+            self._sent_store.save(folder / "sent_vectors.npy", self._next_sent)
             (folder / "lexical").mkdir()
             sp.save_npz(
                 folder / "lexical" / "company_rows.npz", self._lex.matrix(), compressed=False

@@ -47,3 +47,34 @@ def test_reserve_allocates_once_and_keeps_the_rows():
     store.put(np.arange(2, 9_999), np.ones((9_997, 4), np.float32))
     assert store._rows is before  # no reallocation within the reserved size
     np.testing.assert_array_equal(store.rows([0, 1, 500]), [[1, 0, 0, 0], [0, 1, 0, 0], [1] * 4])
+
+
+def test_a_large_store_grows_by_chunks_and_reads_and_saves_as_one(monkeypatch, tmp_path):
+    """Past the copy-growth size new rows go to chunks (no copy of the matrix); gathers,
+    spans across the boundary, replacements and the saved file read as one matrix would."""
+    import matcher.vectors as vectors_mod
+
+    monkeypatch.setattr(vectors_mod, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(vectors_mod, "COPY_GROWTH_BYTES", 10 * 8 * 2)  # 10 float16 rows of 8
+    rng = np.random.default_rng(3)
+    store = VectorStore(8, "float16")
+    ref = rng.standard_normal((30, 8)).astype(np.float16)
+    store.adopt(ref[:12])  # a loaded store: exactly its rows, already past the copy size
+    main = store._rows
+    store.put(np.arange(12, 30), ref[12:])
+    assert store._rows is main and store._chunks
+    store.put([3, 27], ref[[0, 1]])
+    ref[[3, 27]] = ref[[0, 1]]
+    ids = rng.permutation(30)
+    np.testing.assert_array_equal(store.take(ids), ref[ids])
+    np.testing.assert_array_equal(
+        store.span(len(main) - 2, len(main) + 5),
+        ref[len(main) - 2 : len(main) + 5].astype(np.float32),
+    )
+    np.testing.assert_array_equal(store.row(29), ref[29].astype(np.float32))
+    store.save(tmp_path / "v.npy", 30)
+    np.testing.assert_array_equal(np.load(tmp_path / "v.npy"), ref)
+    assert store.nbytes == main.nbytes + sum(c.nbytes for c in store._chunks)
+    fresh = VectorStore(8, "float16")
+    fresh.adopt(np.load(tmp_path / "v.npy"))
+    np.testing.assert_array_equal(fresh.take(ids), ref[ids])
