@@ -1,12 +1,16 @@
 """Embedding cache keyed by model fingerprint, role and the hash of the normalised text.
 
 Unchanged text is never encoded twice: not within a run (duplicates are encoded once) and not
-across runs when a cache folder is given. The folder holds one ``.npy`` matrix and one key list
-per model, replaced atomically on save.
+across runs when a cache folder is given. The folder holds, per model, one ``.npy`` matrix and
+one key list, plus segments: a save writes only the vectors added since the last one as a new
+segment (a company submission to a registry must not rewrite gigabytes), and once there are
+``MAX_SEGMENTS`` of them the table is written whole again and they go. Every file is written
+to a temp name and renamed, keys after vectors, so a crash never leaves half an entry.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
@@ -23,6 +27,7 @@ from .base import Encoder, Role
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+MAX_SEGMENTS = 64
 
 
 def text_key(fingerprint: str, role: Role, text: str) -> str:
@@ -36,6 +41,7 @@ class EmbeddingCache:
         self.folder = Path(folder) if folder else None
         self._store: dict[str, dict[str, np.ndarray]] = {}
         self._dirty: set[str] = set()
+        self._new: dict[str, list[str]] = {}  # keys put since the last save, per model
 
     def _files(self, fingerprint: str) -> tuple[Path, Path]:
         """The key list and matrix of one model; the digest keeps similar names apart."""
@@ -44,26 +50,27 @@ class EmbeddingCache:
         stem = f"{safe}-{hashlib.sha1(fingerprint.encode()).hexdigest()[:12]}"
         return self.folder / f"{stem}.keys.json", self.folder / f"{stem}.npy"
 
+    def _segments(self, fingerprint: str) -> list[tuple[int, Path, Path]]:
+        """(number, key list, matrix) of each segment on disk, oldest first."""
+        keys_file, _ = self._files(fingerprint)
+        stem = keys_file.name[: -len(".keys.json")]
+        found = []
+        for f in keys_file.parent.glob(f"{glob.escape(stem)}.*.keys.json"):
+            number = f.name[len(stem) + 1 : -len(".keys.json")]
+            if number.isdigit():
+                found.append((int(number), f, f.with_name(f"{stem}.{number}.npy")))
+        return sorted(found)
+
     def _table(self, fingerprint: str) -> dict[str, np.ndarray]:
         table = self._store.get(fingerprint)
         if table is None:
             table = {}
-            if self.folder is not None:
+            if self.folder is not None and self.folder.exists():
                 keys_file, vec_file = self._files(fingerprint)
-                if keys_file.exists() and vec_file.exists():
-                    try:
-                        keys = json.loads(keys_file.read_text("utf-8"))
-                        vecs = np.load(vec_file, allow_pickle=False)
-                        if len(keys) == len(vecs):
-                            table = dict(zip(keys, vecs, strict=True))
-                        else:
-                            logger.warning(
-                                "embedding cache %s is inconsistent; ignoring it", vec_file
-                            )
-                    except (OSError, ValueError) as exc:
-                        logger.warning(
-                            "embedding cache %s unreadable (%s); ignoring it", vec_file, exc
-                        )
+                parts = [(keys_file, vec_file)]
+                parts += [(k, v) for _, k, v in self._segments(fingerprint)]
+                for keys_path, vecs_path in parts:
+                    table.update(_read_part(keys_path, vecs_path))
             self._store[fingerprint] = table
         return table
 
@@ -71,25 +78,65 @@ class EmbeddingCache:
         return self._table(fingerprint).get(key)
 
     def put(self, fingerprint: str, key: str, vector: np.ndarray) -> None:
-        self._table(fingerprint)[key] = vector
+        table = self._table(fingerprint)
+        if key not in table:
+            self._new.setdefault(fingerprint, []).append(key)
+        table[key] = vector
         self._dirty.add(fingerprint)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self._store.values())
 
     def save(self) -> None:
-        """Write changed tables to the folder (temp file + rename, never half a file)."""
+        """Write what changed: new vectors as a segment, or the whole table once segments
+        pile up (temp file + rename, never half a file)."""
         if self.folder is None or not self._dirty:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         for fingerprint in sorted(self._dirty):
             table = self._store[fingerprint]
-            keys = list(table)
-            vecs = np.stack([table[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
+            new = [k for k in self._new.pop(fingerprint, []) if k in table]
             keys_file, vec_file = self._files(fingerprint)
-            _atomic_write(vec_file, lambda f, v=vecs: np.save(f, v))
-            _atomic_write(keys_file, lambda f, k=keys: f.write(json.dumps(k).encode()))
+            segments = self._segments(fingerprint)
+            if not vec_file.exists() or len(segments) >= MAX_SEGMENTS or len(new) >= len(table):
+                _write_part(keys_file, vec_file, list(table), table)
+                for _, k, v in segments:
+                    k.unlink(missing_ok=True)
+                    v.unlink(missing_ok=True)
+            elif new:
+                number = segments[-1][0] + 1 if segments else 1
+                stem = keys_file.name[: -len(".keys.json")]
+                _write_part(
+                    keys_file.with_name(f"{stem}.{number:06d}.keys.json"),
+                    vec_file.with_name(f"{stem}.{number:06d}.npy"),
+                    new,
+                    table,
+                )
         self._dirty.clear()
+
+
+def _read_part(keys_file: Path, vec_file: Path) -> dict[str, np.ndarray]:
+    """One key list and its matrix; nothing if either is missing or they disagree."""
+    if not (keys_file.exists() and vec_file.exists()):
+        return {}
+    try:
+        keys = json.loads(keys_file.read_text("utf-8"))
+        vecs = np.load(vec_file, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        logger.warning("embedding cache %s unreadable (%s); ignoring it", vec_file, exc)
+        return {}
+    if len(keys) != len(vecs):
+        logger.warning("embedding cache %s is inconsistent; ignoring it", vec_file)
+        return {}
+    return dict(zip(keys, vecs, strict=True))
+
+
+def _write_part(
+    keys_file: Path, vec_file: Path, keys: list[str], table: dict[str, np.ndarray]
+) -> None:
+    vecs = np.stack([table[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
+    _atomic_write(vec_file, lambda f: np.save(f, vecs))
+    _atomic_write(keys_file, lambda f: f.write(json.dumps(keys).encode()))
 
 
 def _atomic_write(path: Path, write: Callable[..., object]) -> None:

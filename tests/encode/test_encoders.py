@@ -140,3 +140,40 @@ def test_caching_encoder_returns_every_vector_even_when_the_cache_keeps_none():
     kept.encode(["a", "bbb"])
     assert kept.encode(["bbb", "dddd"])[:, 0].tolist() == [3, 4]
     assert kept.encoder.seen == ["a", "bbb", "dddd"]
+
+
+def test_cache_saves_new_vectors_as_segments_and_compacts(tmp_path, monkeypatch):
+    """A save writes only what was added since the last one (a submission must not rewrite
+    the whole cache); a fresh cache reads base and segments; past MAX_SEGMENTS the table is
+    written whole again; a half-written segment (vectors, no keys) is ignored."""
+    import matcher.encode.cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "MAX_SEGMENTS", 2)
+    enc = CachingEncoder(_Counting(), EmbeddingCache(tmp_path))
+    enc.encode(["a", "bb", "ccc"])
+    enc.cache.save()
+    base = next(p for p in tmp_path.glob("*.npy"))
+    assert len(list(tmp_path.glob("*.npy"))) == 1
+    before = base.stat().st_mtime_ns
+    enc.encode(["dddd"])
+    enc.cache.save()
+    segments = sorted(tmp_path.glob("*.0*.npy"))
+    assert len(segments) == 1 and np.load(segments[0]).shape == (1, 3)
+    assert base.stat().st_mtime_ns == before  # the base was not rewritten
+    enc.cache.save()  # nothing new: nothing written
+    assert len(list(tmp_path.glob("*.npy"))) == 2
+    counting = _Counting()
+    again = CachingEncoder(counting, EmbeddingCache(tmp_path))
+    out = again.encode(["a", "bb", "ccc", "dddd"])
+    assert counting.seen == [] and out[:, 0].tolist() == [1, 2, 3, 4]
+    enc.encode(["eeeee"])
+    enc.cache.save()  # a second segment
+    assert len(sorted(tmp_path.glob("*.0*.npy"))) == 2
+    enc.encode(["ffffff"])
+    enc.cache.save()  # MAX_SEGMENTS reached: written whole, segments gone
+    assert list(tmp_path.glob("*.0*")) == [] and np.load(base).shape == (6, 3)
+    (tmp_path / (base.name[: -len(".npy")] + ".000009.npy")).write_bytes(base.read_bytes())
+    counting = _Counting()
+    texts = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"]
+    CachingEncoder(counting, EmbeddingCache(tmp_path)).encode([*texts, "ggggggg"])
+    assert counting.seen == ["ggggggg"]
