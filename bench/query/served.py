@@ -239,6 +239,11 @@ def in_process(args: argparse.Namespace, open_ids: list[str]) -> dict[str, Any]:
             }
             logger.info("widening %s, %s: %s", w, name, rows[name])
     out["filter_widening"] = widening
+    del exact
+    from bench.query.submit import measure_adds
+
+    out["add_one_firm"] = measure_adds(engine, args.add_firms, args.compare_removed)
+    logger.info("adding a firm: %s", out["add_one_firm"])
     return out
 
 
@@ -263,7 +268,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--cache", type=Path, default=ROOT / "var" / "bench" / "query" / "cache")
     ap.add_argument("--work", type=Path, help="default var/bench/query/http-<profiles>")
-    ap.add_argument("--stage", choices=["all", "build"], default="all", help=argparse.SUPPRESS)
+    ap.add_argument("--add-firms", type=int, default=20, help="new firms added one at a time")
+    ap.add_argument(
+        "--no-compare-removed",
+        dest="compare_removed",
+        action="store_false",
+        help="skip timing the work additions used to do (no memory for it at 1M)",
+    )
+    ap.add_argument(
+        "--stage",
+        choices=["all", "build", "in-process"],
+        default="all",
+        help="in-process: only the in-process measurements, on an existing build",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks_query_http.json")
     args = ap.parse_args(argv)
     args.work = args.work or ROOT / "var" / "bench" / "query" / f"http-{args.profiles}"
@@ -272,6 +289,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage == "build":
         args.work.mkdir(parents=True, exist_ok=True)
         built.write_text(json.dumps(build(args), indent=1, ensure_ascii=False) + "\n")
+        return 0
+    if args.stage == "in-process":
+        if not built.exists():
+            raise SystemExit(f"no build in {args.work}; run without --stage first")
+        saved = json.loads((args.work / "index" / "scenarios.json").read_text("utf-8"))
+        open_ids = [d["id"] for d in saved if d.get("status") == "open"]  # as GET /scenarios
+        result = {"profiles": args.profiles, "in_process": in_process(args, open_ids)}
+        args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
         return 0
     if not built.exists():
         if args.work.exists() and any(args.work.iterdir()):
