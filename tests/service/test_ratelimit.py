@@ -1,4 +1,5 @@
-"""Per-key rate limits: a token bucket per key; over the limit, 429 with Retry-After."""
+"""Access limits: per-key rate limits (a token bucket per key; over it, 429 with Retry-After)
+and CORS closed unless configured."""
 
 from __future__ import annotations
 
@@ -46,3 +47,32 @@ def test_a_key_over_its_limit_gets_429_and_others_do_not(client, keys):
         "/keys", json={"role": "recruiter", "rate_per_min": 0}, headers=keys.header("admin")
     )
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("allowed", [[], ["https://zone.example"]])
+def test_cors_is_closed_unless_an_origin_is_configured(allowed, tmp_path, cache_dir):
+    """No CORS headers for any origin by default; with MATCHER_CORS_ORIGINS, only the listed
+    origins get them (a preflight from another origin is not allowed)."""
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    from .conftest import make_settings
+
+    settings = make_settings(f"sqlite:///{tmp_path / 'm.db'}", tmp_path, cache_dir)
+    settings = settings.model_copy(update={"cors_origins": allowed})
+    with TestClient(create_app(settings)) as client:
+        for origin in ("https://evil.example", "https://zone.example"):
+            pre = client.options(
+                "/scenarios",
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "GET",
+                    "Access-Control-Request-Headers": "Authorization",
+                },
+            )
+            got = client.get("/health", headers={"Origin": origin})
+            ok_origin = origin in allowed
+            assert (pre.headers.get("access-control-allow-origin") == origin) is ok_origin
+            assert (got.headers.get("access-control-allow-origin") == origin) is ok_origin
+            assert got.headers.get("access-control-allow-origin") in (None, origin)
