@@ -41,6 +41,7 @@ from .rwlock import RWLock
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
+SAVE_RETRY_S = 30.0
 
 
 @dataclass
@@ -71,6 +72,8 @@ class IndexHolder:
         self._stop = threading.Event()
         self._saver: threading.Thread | None = None
         self._saved_version = -1
+        self.save_error: str | None = None  # why the last save failed, until one succeeds
+        self._last_save_try = 0.0
         self._batch_seen: str | None = None
         self._model_seen: str | None = None
 
@@ -272,7 +275,11 @@ class IndexHolder:
                 self.check_batch()
             except Exception:
                 logger.exception("switching to the nightly index failed; still serving the old")
-            if not wanted:
+            retry = (
+                self.save_error is not None
+                and time.monotonic() - self._last_save_try >= SAVE_RETRY_S
+            )
+            if not wanted and not retry:
                 continue
             if self._stop.wait(self.settings.save_delay_s):
                 return  # stop() saves
@@ -338,16 +345,38 @@ class IndexHolder:
             self._save_locked()
 
     def _save_locked(self) -> None:
+        """Save the index and the version it reflects. A disk error (full, unwritable) keeps
+        the previous saved copy whole and the index serving from memory: it is reported in
+        ``save_error`` (and ``GET /health``) and the save is tried again."""
         with self._save_lock:
             engine, version = self.engine, self.version
             if engine is None or version == self._saved_version:
                 return
-            engine.save(self.settings.index_dir)
-            _write_json(
-                self.settings.state_file,
-                {"version": version, "database": self._db_fingerprint()},
-            )
+            self._last_save_try = time.monotonic()
+            try:
+                engine.save(self.settings.index_dir)
+                _write_json(
+                    self.settings.state_file,
+                    {"version": version, "database": self._db_fingerprint()},
+                )
+            except OSError as exc:
+                self.save_error = (
+                    f"saving the index to {self.settings.index_dir} failed "
+                    f"({exc.strerror or exc}); serving data version {version} from memory, the "
+                    f"saved copy is version {max(self._saved_version, 0)}; retried every "
+                    f"{SAVE_RETRY_S:.0f} s and after each write, repaired from the database at "
+                    "the next start"
+                )
+                logger.error("%s", self.save_error)
+                return
             self._saved_version = version
+            if self.save_error is not None:
+                logger.info("the index is saved again (data version %d)", version)
+            self.save_error = None
+
+    @property
+    def saved_version(self) -> int:
+        return max(self._saved_version, 0)
 
 
 def _pointer(folder: Path) -> str | None:

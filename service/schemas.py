@@ -438,3 +438,5 @@ class HealthPublic(BaseModel):
     model: str
     data_version: int
     index_version: int
+    saved_version: int = Field(description="the data version of the index copy on disk")
+    save_error: str | None = Field(None, description="why the index could not be saved")

@@ -25,4 +25,6 @@ def health(holder: HolderDep, session: SessionDep) -> HealthPublic:
         model=model or holder.settings.encoder,
         data_version=store.data_version(session),
         index_version=holder.version,
+        saved_version=holder.saved_version,
+        save_error=holder.save_error,
     )
