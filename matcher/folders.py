@@ -42,3 +42,23 @@ def remove_path(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists() or path.is_symlink():
         path.unlink()
+
+
+def recover_folder(target: str | os.PathLike[str]) -> list[str]:
+    """Undo what a process killed inside :func:`replace_folder` left behind: put the previous
+    folder back if the swap stopped between its two renames, and remove unfinished temporary
+    folders. Returns what it did, for the log."""
+    target = Path(target)
+    done = []
+    backup = target.with_name(target.name + ".old")
+    if not target.exists() and backup.is_dir():
+        os.replace(backup, target)
+        done.append(f"restored {target} from {backup.name}")
+    elif backup.exists():
+        remove_path(backup)
+        done.append(f"removed {backup.name}")
+    if target.parent.is_dir():
+        for tmp in target.parent.glob(target.name + ".*.tmp"):
+            remove_path(tmp)
+            done.append(f"removed unfinished {tmp.name}")
+    return done

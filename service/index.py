@@ -31,6 +31,7 @@ from matcher.catalogue import load_catalogue, load_companies
 from matcher.config import EncoderConfig, EngineConfig
 from matcher.engine import Engine
 from matcher.errors import ConfigError, MatcherError
+from matcher.folders import recover_folder
 from matcher.types import Company, Scenario
 
 from . import store
@@ -136,6 +137,8 @@ class IndexHolder:
         with self.sessions() as s:
             version = store.data_version(s)
         state = self._read_state()
+        for what in recover_folder(st.index_dir):  # a save killed half-way
+            logger.warning("index folder: %s", what)
         engine: Engine | None = None
         if (st.index_dir / "manifest.json").exists():
             try:

@@ -195,3 +195,20 @@ def test_index_dir_that_is_a_file(tmp_path, capsys, cache_dir):
         ]
     )
     assert code == 2 and "is a file" in capsys.readouterr().err and afile.read_text() == "hi"
+
+
+def test_recover_folder_undoes_a_swap_killed_half_way(tmp_path):
+    """A process killed inside replace_folder leaves a temp folder, or the previous folder
+    renamed aside with nothing in its place; recovery puts it back and clears the rest."""
+    from matcher.folders import recover_folder
+
+    target = tmp_path / "index"
+    (tmp_path / "index.old").mkdir()
+    (tmp_path / "index.old" / "manifest.json").write_text("{}")
+    (tmp_path / "index.abc.tmp").mkdir()
+    (tmp_path / "other.x.tmp").mkdir()
+    done = recover_folder(target)
+    assert (target / "manifest.json").exists() and len(done) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index", "other.x.tmp"]
+    (tmp_path / "index.old").mkdir()  # killed after the swap, before the cleanup
+    assert recover_folder(target) == ["removed index.old"] and recover_folder(target) == []
