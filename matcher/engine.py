@@ -416,8 +416,11 @@ class Engine:
         """Duplicate groups over all firms, or extended by ``added`` (firms new to the engine)
         without regrouping the rest: a submission to a million firms must not take seconds."""
         if not self.config.collapse_duplicates:
-            self._groups = {cid: cid for cid in self.companies_}
-            self._group_members = {cid: [cid] for cid in self.companies_}
+            ids = self.companies_ if added is None else [c.id for c in added]
+            if added is None:
+                self._groups, self._group_members = {}, {}
+            self._groups.update((cid, cid) for cid in ids)
+            self._group_members.update((cid, [cid]) for cid in ids)
             return
         if added is None:
             self._dups.rebuild([s.company for s in self.companies_.values()])

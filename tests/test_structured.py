@@ -194,3 +194,21 @@ def test_company_jsonl_errors(tmp_path):
     p.write_text('{"id": "a", "name": "n", "description": "d", "credit_code": "123"}\n')
     with pytest.raises(DataError, match="credit_code"):
         load_companies_jsonl(p)
+
+
+def test_without_collapsing_every_firm_is_its_own_group(
+    small_catalogue, small_companies, cache_dir
+):
+    from dataclasses import replace
+
+    from matcher.config import EngineConfig
+    from matcher.engine import Engine
+
+    cfg = replace(EngineConfig(), collapse_duplicates=False)
+    engine = Engine(cfg, cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
+    engine.add_companies([replace(small_companies[0], id="COPY")])
+    ids = [c.id for c in small_companies] + ["COPY"]
+    assert engine._groups == {i: i for i in ids}
+    assert engine._group_members == {i: [i] for i in ids}
+    shown = [m.company_id for m in engine.match_scenario("S1", top_k=20)]
+    assert small_companies[0].id in shown and "COPY" in shown

@@ -75,6 +75,22 @@ def db_url(
         yield from _pg_database(request.module.__name__.rsplit(".", 1)[-1][:20])
 
 
+def matcher_env(db_url: str, folder: Path, cache_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a ``matcher`` process (CLI or server) on ``db_url``, its index in
+    ``folder`` and the test fixtures as seed."""
+    env = dict(os.environ)
+    env.update(
+        MATCHER_DATABASE_URL=db_url,
+        MATCHER_INDEX_DIR=str(folder / "index"),
+        MATCHER_CACHE_DIR=str(cache_dir),
+        MATCHER_SEED_CATALOGUE=str(FIXTURES / "catalogue_small.yaml"),
+        MATCHER_SEED_COMPANIES=str(FIXTURES / "companies.jsonl"),
+        HF_HUB_OFFLINE="1",
+        **extra,
+    )
+    return env
+
+
 def make_settings(db_url: str, folder: Path, cache_dir: Path, **kw):
     from service.config import Settings
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -13,20 +12,11 @@ import urllib.request
 
 import pytest
 
-from ..conftest import FIXTURES
+from .conftest import matcher_env
 
 
 def _env(db_url: str, tmp_path, cache_dir) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        MATCHER_DATABASE_URL=db_url,
-        MATCHER_INDEX_DIR=str(tmp_path / "index"),
-        MATCHER_CACHE_DIR=str(cache_dir),
-        MATCHER_SEED_CATALOGUE=str(FIXTURES / "catalogue_small.yaml"),
-        MATCHER_SEED_COMPANIES=str(FIXTURES / "companies.jsonl"),
-        HF_HUB_OFFLINE="1",
-    )
-    return env
+    return matcher_env(db_url, tmp_path, cache_dir)
 
 
 def _matcher(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess:

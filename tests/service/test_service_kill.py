@@ -14,25 +14,19 @@ import time
 import httpx
 import pytest
 
-from ..conftest import FIXTURES
-from .conftest import free_port
+from .conftest import free_port, matcher_env
 
 
 def _env(db_url: str, tmp_path, cache_dir) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        MATCHER_DATABASE_URL=db_url,
-        MATCHER_INDEX_DIR=str(tmp_path / "index"),
-        MATCHER_CACHE_DIR=str(cache_dir),
+    return matcher_env(
+        db_url,
+        tmp_path,
+        cache_dir,
         MATCHER_BATCH_DIR=str(tmp_path / "batch"),
         MATCHER_MODELS_DIR=str(tmp_path / "models"),
-        MATCHER_SEED_CATALOGUE=str(FIXTURES / "catalogue_small.yaml"),
-        MATCHER_SEED_COMPANIES=str(FIXTURES / "companies.jsonl"),
         MATCHER_SAVE_DELAY_S="0.05",  # save after nearly every write: kills land mid-save
         MATCHER_RATE_LIMIT="1000000",
-        HF_HUB_OFFLINE="1",
     )
-    return env
 
 
 def _serve(env: dict[str, str], port: int, log) -> subprocess.Popen:
