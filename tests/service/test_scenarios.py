@@ -256,3 +256,43 @@ def test_catalogue_upload_adds_updates_and_retires(client, keys):
     report = ok(_upload(client, keys, text))
     assert "S1" in report["updated"] and len(report["retired"]) == 40
     assert ok(client.get("/scenarios/S1/matches?top_k=3", headers=h))["count"] == 3
+
+
+def test_exports_neutralise_cells_a_spreadsheet_would_run(client, keys):
+    """Formula injection: a firm named ``=HYPERLINK(…)`` and contact fields starting with
+    ``+``, ``-`` or ``@`` come out of CSV and XLSX exports as text (a leading apostrophe in
+    CSV; text cells, never formulas, in XLSX)."""
+    import openpyxl
+
+    evil = '=HYPERLINK("http://evil.example","储能")'
+    body = {
+        "id": "EVIL1",
+        "name": evil,
+        "description": "工商业储能系统集成商，储能变流器PCS与电池管理系统BMS，园区微电网。",
+        "contact": {"name": "@SUM(A1:A9)", "phone": "+8613900000000", "email": "-x@evil.example"},
+    }
+    ok(client.post("/companies", json=body, headers=keys.header("admin")), 201)
+    h = keys.header("recruiter")
+    r = client.get("/scenarios/S1/matches.csv?top_k=50", headers=h)
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    row = next(x for x in table if x[1] == "EVIL1")
+    assert row[2] == "'" + evil
+    for value in body["contact"].values():
+        assert "'" + value in row and value not in row
+    assert not any(cell.startswith(("=", "+", "-", "@")) for x in table for cell in x)
+    r = client.get("/scenarios/S1/matches.xlsx?top_k=50", headers=h)
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    cells = [c for line in sheet.iter_rows() for c in line if c.value is not None]
+    assert all(c.data_type != "f" for c in cells)
+    assert "'" + evil in [c.value for c in cells]
+    assert client.delete("/companies/EVIL1", headers=keys.header("admin")).status_code == 204
+
+
+@pytest.mark.parametrize("name", ["../../../etc/evil.yaml", "..\\..\\windows\\evil.yaml"])
+def test_uploaded_file_names_are_never_paths(client, keys, name, tmp_path):
+    """An upload's file name is only a label (errors name the file): directory parts, POSIX or
+    Windows, are dropped, and nothing is written under the name."""
+    r = _upload(client, keys, "version: 1\nzone: x\ncomposites: [\n", name)
+    message = r.json()["detail"]["message"]
+    assert r.status_code == 422 and "evil.yaml" in message and ".." not in message
+    assert not any(p.name == "evil.yaml" for p in tmp_path.parent.rglob("evil.yaml"))
