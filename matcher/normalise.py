@@ -89,7 +89,8 @@ def _t2s():  # type: ignore[no-untyped-def]
     return opencc.OpenCC("t2s")
 
 
-def _to_simplified(text: str) -> str:
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters as simplified ones (OpenCC t2s); other text unchanged."""
     return str(_t2s().convert(text))
 
 
@@ -143,10 +144,10 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
     chars.append(folded[pos:])
     src.extend(fsrc[pos:])
     joined = "".join(chars)
-    simplified = _to_simplified(joined)
+    simplified = to_simplified(joined)
     if len(simplified) != len(joined):
         # Phrase conversion changed the length (rare): convert per character to keep the map.
-        simplified = "".join(_to_simplified(c) or c for c in joined)
+        simplified = "".join(to_simplified(c) or c for c in joined)
         if len(simplified) != len(joined):
             return simplified, [src[min(k, len(src) - 1)] for k in range(len(simplified))]
     return simplified, src

@@ -1,12 +1,15 @@
 """Bulk company import from CSV or XLSX: rows validated one by one, with a per-row report.
 
-CSV may be UTF-8 (with or without BOM) or GB18030 (what Chinese Excel saves). Headers may be
-the field names or their Chinese labels. XLSX files are checked before unpacking (entry count
-and total uncompressed size), so a zip bomb is refused rather than expanded.
+CSV may be UTF-8 (with or without BOM), UTF-16 or UTF-32 with a BOM (Excel's "Unicode text"),
+GB18030 (what Chinese Excel saves) or Big5 (traditional Chinese); comma-, tab- or
+semicolon-separated. Headers may be the field names or their Chinese labels (simplified or
+traditional). XLSX files are checked before unpacking (entry count and total uncompressed size),
+so a zip bomb is refused rather than expanded.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -75,24 +78,66 @@ XLSX_MAX_RATIO = 200
 
 
 def _column(header: str) -> str | None:
-    h = (header or "").strip().lstrip("\ufeff")
+    from matcher.normalise import to_simplified
+
+    h = to_simplified((header or "").strip().lstrip("\ufeff"))  # 企業名稱 is 企业名称
     key = h.lower()
     if key in FIELDS:
         return key
     return ALIASES.get(h) or ALIASES.get(key)
 
 
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def decode(data: bytes) -> str:
+    """Text of a CSV upload: by its byte-order mark, else UTF-8, else the one of GB18030 and
+    Big5 that decodes it (both often do, one as mojibake: charset-normalizer's Chinese
+    character frequencies then tell them apart)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise Invalid(
+                    f"file: starts with a {encoding.upper()} byte-order mark but is not "
+                    f"{encoding.upper()} (byte {exc.start})",
+                    "file",
+                ) from exc
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise Invalid(
-            f"file: neither UTF-8 nor GB18030 (byte {exc.start}); save it as UTF-8 CSV", "file"
-        ) from exc
+        first_error = exc.start
+    decoded = {}
+    for encoding in ("gb18030", "big5"):
+        try:
+            decoded[encoding] = data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    if len(decoded) == 2:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
+        return decoded["big5" if best is not None and best.encoding == "big5" else "gb18030"]
+    if decoded:
+        return next(iter(decoded.values()))
+    raise Invalid(
+        f"file: not UTF-8 (byte {first_error}), nor UTF-16 with a byte-order mark, GB18030 or "
+        "Big5; save it as UTF-8 CSV",
+        "file",
+    )
+
+
+def _delimiter(text: str) -> str:
+    """Comma, unless the header line holds more tabs or semicolons than commas."""
+    head = text.split("\n", 1)[0]
+    return max(",\t;", key=lambda d: (head.count(d), d == ","))
 
 
 def read_table(data: bytes, filename: str, max_rows: int) -> tuple[list[str], list[list[Any]]]:
@@ -104,7 +149,7 @@ def read_table(data: bytes, filename: str, max_rows: int) -> tuple[list[str], li
     text = decode(data)
     csv.field_size_limit(1_000_000)
     try:
-        table = list(csv.reader(io.StringIO(text)))
+        table = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
     except csv.Error as exc:
         raise Invalid(f"file: not a readable CSV ({exc})", "file") from exc
     table = [r for r in table if any(c.strip() for c in r)]

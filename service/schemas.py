@@ -27,13 +27,30 @@ from matcher.types import Company, Scenario
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 MAX_TEXT = 20_000
 _KEEP_CONTROLS = {"\n", "\t"}
+# directional overrides and isolates can make a name read as another one on screen
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def _dropped(ch: str) -> bool:
+    """Control characters (NUL breaks PostgreSQL), bidirectional controls, lone surrogates and
+    Unicode noncharacters (U+FDD0–FDEF, U+xFFFE/xFFFF)."""
+    if ch in _KEEP_CONTROLS:
+        return False
+    code = ord(ch)
+    return (
+        ch in _BIDI_CONTROLS
+        or unicodedata.category(ch) in ("Cc", "Cs")
+        or 0xFDD0 <= code <= 0xFDEF
+        or code & 0xFFFE == 0xFFFE
+    )
 
 
 def clean(value: Any) -> Any:
-    """Drop control characters (NUL breaks PostgreSQL) and trim invisible edges."""
+    """Stored text in NFC without the characters :func:`_dropped` lists, invisible edges
+    trimmed (zero-width characters inside, as in emoji sequences, stay)."""
     if not isinstance(value, str):
         return value
-    text = "".join(ch for ch in value if ch in _KEEP_CONTROLS or unicodedata.category(ch) != "Cc")
+    text = unicodedata.normalize("NFC", "".join(ch for ch in value if not _dropped(ch)))
     return text.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
 
 

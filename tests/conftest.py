@@ -14,6 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--schemathesis-examples",
+        type=int,
+        default=50,
+        help="valid requests generated per API operation (invalid: half); docs/reliability.md "
+        "gives the longer run",
+    )
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("embedding-cache")

@@ -98,7 +98,7 @@ def _reference_with_map(text):
     """The definition, character by character: fold, drop pinyin, collapse spaces, simplify."""
     import unicodedata
 
-    from matcher.normalise import _pinyin_spans, _to_simplified
+    from matcher.normalise import _pinyin_spans, to_simplified
 
     zero_width = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
     folded = [
@@ -123,9 +123,9 @@ def _reference_with_map(text):
         chars.pop()
         src.pop()
     joined = "".join(chars)
-    simplified = _to_simplified(joined)
+    simplified = to_simplified(joined)
     if len(simplified) != len(joined):
-        simplified = "".join(_to_simplified(c) or c for c in joined)
+        simplified = "".join(to_simplified(c) or c for c in joined)
     return simplified, src
 
 

@@ -56,10 +56,11 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
-def settings_for(work: Path, cache: Path) -> dict[str, str]:
-    """The service's environment for this run's database and folders."""
+def settings_for(work: Path, cache: Path, database_url: str | None = None) -> dict[str, str]:
+    """The service's environment for this run's database (default SQLite in ``work``) and
+    folders."""
     return {
-        "MATCHER_DATABASE_URL": f"sqlite:///{work / 'matcher.db'}",
+        "MATCHER_DATABASE_URL": database_url or f"sqlite:///{work / 'matcher.db'}",
         "MATCHER_INDEX_DIR": str(work / "index"),
         "MATCHER_CACHE_DIR": str(cache),
         "MATCHER_BATCH_DIR": str(work / "batch"),
@@ -80,7 +81,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     from service.db import make_db, migrate, session_factory, transaction
     from service.index import IndexHolder
 
-    os.environ.update(settings_for(args.work, args.cache))
+    os.environ.update(settings_for(args.work, args.cache, args.database_url))
     settings = Settings(_env_file=None)
     db = make_db(settings.database_url)
     migrate(db)
@@ -114,6 +115,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     db.dispose()
     size = sum(f.stat().st_size for f in (args.work / "index").rglob("*") if f.is_file())
     return {
+        "database": settings.database_url.split(":", 1)[0],
         "seed_db_s": round(seed_s, 1),
         "fit_s": round(fit_s, 1),
         "save_s": round(save_s, 1),
@@ -144,7 +146,7 @@ def ask_sequence(
 
 
 def serve(args: argparse.Namespace) -> dict[str, Any]:
-    env = {**os.environ, **settings_for(args.work, args.cache)}
+    env = {**os.environ, **settings_for(args.work, args.cache, args.database_url)}
     port = free_port()
     log = open(args.work / "server.log", "w")  # noqa: SIM115 - closed below
     start = time.perf_counter()
@@ -268,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--cache", type=Path, default=ROOT / "var" / "bench" / "query" / "cache")
     ap.add_argument("--work", type=Path, help="default var/bench/query/http-<profiles>")
+    ap.add_argument(
+        "--database-url",
+        help="an empty database for the build (default SQLite in --work); bench/http_load.py "
+        "--prebuilt clones it for load runs",
+    )
     ap.add_argument("--add-firms", type=int, default=20, help="new firms added one at a time")
     ap.add_argument(
         "--no-compare-removed",

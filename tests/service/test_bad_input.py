@@ -98,3 +98,84 @@ def test_revoked_key_is_refused(client, keys):
         client.post("/keys", json={"role": "recruiter", "company_id": "T01"}, headers=h).status_code
         == 422
     )
+
+
+@pytest.mark.parametrize(
+    "sent,stored",
+    [
+        ("含\x00空字符有限公司", "含空字符有限公司"),  # NUL: PostgreSQL refuses it in text
+        ("\u202e司公限有向反", "司公限有向反"),  # right-to-left override: reads as another name
+        ("甲\u2066乙\u2069丙有限公司", "甲乙丙有限公司"),  # directional isolates
+        ("\ufffe非字符\ufdd0有限公司", "非字符有限公司"),  # Unicode noncharacters
+        ("Cafe\u0301 Énergie 有限公司", "Café Énergie 有限公司"),  # decomposed → NFC
+        ("\u200b\u3000全角 空格有限公司\ufeff", "全角 空格有限公司"),  # invisible edges trimmed
+        ("👩\u200d💻 编程有限公司", "👩\u200d💻 编程有限公司"),  # a joiner inside an emoji stays
+        ("Тesla 储能 شركة GmbH", "Тesla 储能 شركة GmbH"),  # mixed scripts are kept as sent
+    ],
+)
+def test_unicode_edge_cases_are_stored_clean(client, keys, sent, stored):
+    h = keys.header("admin")
+    saved = ok(client.post("/companies", json={**GOOD, "name": sent}, headers=h), 201)
+    assert saved["company"]["name"] == stored
+    again = ok(client.get(f"/companies/{saved['company']['id']}", headers=h))
+    assert again["name"] == stored
+
+
+def test_a_lone_surrogate_in_json_is_dropped_like_other_invalid_characters(client, keys):
+    """JSON may escape half a surrogate pair; it is no character, so it goes the way of NUL
+    (stored, it would break UTF-8 encoding of every later response)."""
+    h = {**keys.header("admin"), "Content-Type": "application/json"}
+    body = b'{"name": "\\ud800\\u5341\\udfff\\u4e00", "description": "x"}'
+    saved = ok(client.post("/companies", content=body, headers=h), 201)
+    assert saved["company"]["name"] == "十一"
+    assert client.get(f"/companies/{saved['company']['id']}", headers=h).status_code == 200
+
+
+def test_a_mixed_script_profile_is_found_by_either_language(client, keys):
+    h = keys.header("admin")
+    mixed = {
+        "name": "Nordlicht 储能 Technik 有限公司",
+        "description": "Lithium battery energy storage systems 工商业储能柜, BMS 电池管理系统 "
+        "und Wechselrichter; 储能变流器 PCS.",
+    }
+    cid = ok(client.post("/companies", json=mixed, headers=h), 201)["company"]["id"]
+    for text in ("工商业储能 电池管理系统", "battery energy storage cabinet"):
+        found = ok(client.post("/search", json={"text": text, "top_k": 10}, headers=h))
+        assert cid in [m["company_id"] for m in found["data"]], text
+
+
+@pytest.mark.parametrize(
+    "given,problem",
+    [
+        ("913505820A2Y00010X", "check digit"),  # one character changed
+        ("91350582MA2Y0001OX", "not used in credit codes: O"),  # letter O for zero
+        ("91350582MA2Y0001", "18"),  # too short
+        ("91350582MA2Y00010XX", "18"),  # too long
+        ("ABCDEFGHJKLMNPQRTU", "check digit"),  # right alphabet, not a code
+        (
+            "９１３５０５８２ＭＡ２Ｙ０００１ＯＸ",
+            "not used in credit codes: O",
+        ),  # full width, O again
+    ],
+)
+def test_invalid_credit_codes_name_the_problem(client, keys, given, problem):
+    h = keys.header("admin")
+    r = client.post("/companies", json={**GOOD, "credit_code": given}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]["errors"][0]["field"] == "credit_code"
+    assert problem in r.json()["detail"]["message"], r.json()
+
+
+def test_credit_codes_are_stored_in_one_form(client, keys):
+    """Lower case, full width and spaces are the same code: stored upper case, ASCII, joined,
+    so a second submission in another form finds the same firm."""
+    from .test_companies import code
+
+    h = keys.header("admin")
+    cc = code("91350582MA2Y0007" + "1")
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in cc.lower())
+    first = ok(client.post("/companies", json={**GOOD, "credit_code": full_width}, headers=h), 201)
+    assert first["company"]["credit_code"] == cc
+    spaced = f" {cc[:8]} {cc[8:]} "
+    second = ok(client.post("/companies", json={**GOOD, "credit_code": spaced}, headers=h))
+    assert second["updated_existing"] and second["company"]["id"] == first["company"]["id"]

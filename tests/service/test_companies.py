@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 
+import pytest
 from openpyxl import Workbook
 
 from matcher.creditcode import check_char
@@ -331,6 +333,44 @@ def test_import_gb18030_csv_and_xlsx(client, keys):
     files = {"file": ("firms.xlsx", io.BytesIO(buf.getvalue()), "application/octet-stream")}
     report = ok(client.post("/companies/import", files=files, headers=h))
     assert (report["imported"], report["rejected"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "encoding,delimiter",
+    [
+        ("utf-16", "\t"),  # Excel's "Unicode text": UTF-16 LE with a BOM, tab-separated
+        ("utf-16-be", ","),  # with a BOM written by hand below
+        ("utf-32", ","),
+        ("big5", ","),  # traditional Chinese; GB18030 decodes it too, as mojibake
+        ("utf-8", ";"),  # European Excel separates with semicolons
+    ],
+)
+def test_import_other_encodings_and_separators(client, keys, encoding, delimiter):
+    name = f"晉江精密機械股份有限公司{encoding}{len(delimiter)}"
+    rows = [["企業名稱", "企業簡介", "城市"], [name, "數控機床與自動化產線，節能改造。", "晉江"]]
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter).writerows(rows)
+    data = buf.getvalue().encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    files = {"file": ("firms.csv", io.BytesIO(data), "text/csv")}
+    h = keys.header("admin")
+    report = ok(client.post("/companies/import", files=files, headers=h))
+    assert report["imported"] == 1, report
+    stored = ok(client.get(f"/companies/{report['data'][0]['company_id']}", headers=h))
+    assert stored["name"] == name and stored["city"] == "晉江"
+
+
+def test_import_in_an_unknown_encoding_is_refused_with_what_is_accepted(client, keys):
+    data = "name,description\nCafé Énergie,énergie solaire\n".encode("latin-1")
+    r = client.post(
+        "/companies/import",
+        files={"file": ("x.csv", io.BytesIO(data), "text/csv")},
+        headers=keys.header("admin"),
+    )
+    assert r.status_code == 422
+    message = r.json()["detail"]["message"]
+    assert "not UTF-8" in message and "Big5" in message and "save it as UTF-8" in message
 
 
 def test_malformed_imports_are_refused_whole(client, keys):

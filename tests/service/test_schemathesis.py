@@ -11,8 +11,6 @@ from schemathesis import GenerationMode
 
 from .conftest import live_server, make_keys, make_settings
 
-EXAMPLES = 50
-
 
 @pytest.fixture(scope="module")
 def live(db_url, tmp_path_factory, cache_dir):
@@ -47,9 +45,10 @@ def _run_operation(op, mode, examples: int, base: str, keys) -> None:
 
 
 @pytest.mark.slow
-def test_no_server_errors_for_any_operation_or_role(live):
-    """``EXAMPLES`` valid and ``EXAMPLES // 2`` invalid requests per operation, each sent as
-    every role and without a key."""
+def test_no_server_errors_for_any_operation_or_role(live, request):
+    """``--schemathesis-examples`` valid (default 50) and half as many invalid requests per
+    operation, each sent as every role and without a key."""
+    examples = request.config.getoption("--schemathesis-examples")
     base, keys, _ = live
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -57,8 +56,8 @@ def test_no_server_errors_for_any_operation_or_role(live):
     failures = []
     for op in operations:
         for mode, n in (
-            (GenerationMode.POSITIVE, EXAMPLES),
-            (GenerationMode.NEGATIVE, EXAMPLES // 2),
+            (GenerationMode.POSITIVE, examples),
+            (GenerationMode.NEGATIVE, examples // 2),
         ):
             try:
                 _run_operation(op, mode, n, base, keys)
