@@ -85,6 +85,9 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     mode = getattr(args, "constraints", None)
     if mode:
         cfg = replace(cfg, constraints=replace(cfg.constraints, mode=mode))
+    scale = getattr(args, "fusion_scale", None)
+    if scale:
+        cfg = replace(cfg, fusion=replace(cfg.fusion, scale=scale))
     return cfg
 
 
@@ -466,6 +469,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--text-col", default="description")
     sp.add_argument("--name-col", default="name")
     sp.add_argument("--method", choices=["fusion", "dense", "lexical", "random"], default="fusion")
+    sp.add_argument(
+        "--fusion-scale",
+        choices=["floor", "candidates"],
+        help="how dense and lexical scores are scaled (FusionConfig.scale; default floor)",
+    )
     sp.add_argument(
         "--encoder", help="use (default), e5, e5-st, e5-nano, st, or a combination like use+e5"
     )

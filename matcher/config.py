@@ -94,13 +94,20 @@ class LexicalConfig:
 class FusionConfig:
     """How score parts become one score.
 
-    ``method``: ``convex`` (weighted sum of per-query min-max normalised parts) or ``rrf``
-    (reciprocal-rank fusion of the parts' rankings, ``rrf_k``). The default weights were chosen
-    by cross-validation on ``data/eval`` (see ``models/fusion/CARD.md``); ``structured`` is a
+    ``method``: ``convex`` (weighted sum of per-query scaled parts) or ``rrf`` (reciprocal-rank
+    fusion of the parts' rankings, ``rrf_k``). The default weights were chosen by
+    cross-validation on ``data/eval`` (see ``models/fusion/CARD.md``); ``structured`` is a
     policy prior (firm strength, chain position, space and investment fit), not tuned.
+
+    ``scale``: how a scenario ranking scales its dense and lexical scores to [0, 1]. ``floor``
+    (default): from the query's lowest score over reference firms fixed at fit to the best
+    candidate's, so adding a firm never rescales the others (the scale weight tuning and the
+    nightly batch use: the minimum over every firm). ``candidates``: min-max over the
+    candidates, as before; a low newcomer rescales every other firm's parts.
     """
 
     method: str = "convex"
+    scale: str = "floor"
     weights: dict[str, float] = field(
         default_factory=lambda: {
             "dense": 0.50,
@@ -157,6 +164,10 @@ class EngineConfig:
         if self.fusion.method not in ("convex", "rrf"):
             raise ConfigError(
                 f"unknown fusion method {self.fusion.method!r}; choose 'convex' or 'rrf'"
+            )
+        if self.fusion.scale not in ("floor", "candidates"):
+            raise ConfigError(
+                f"unknown fusion scale {self.fusion.scale!r}; choose 'floor' or 'candidates'"
             )
         if self.constraints.mode not in ("flag", "filter"):
             raise ConfigError(

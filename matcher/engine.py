@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -136,6 +136,18 @@ class _ScenarioState:
     codes_inferred: bool = False
 
 
+@dataclass(frozen=True)
+class _ReferenceBlock:
+    """The reference firms' vectors (float32) and lexical rows, for :meth:`Engine._floor`."""
+
+    version: int
+    doc: np.ndarray
+    sentences: np.ndarray  # the sentences of the firms in ``has``, firm after firm
+    has: np.ndarray  # positions of the firms that have sentences
+    starts: np.ndarray  # where each of those firms' sentences start in ``sentences``
+    lex: sp.csr_matrix
+
+
 class Engine:
     """Scenario ↔ company matching engine.
 
@@ -198,6 +210,13 @@ class Engine:
         self._group_members: dict[str, list[str]] = {}
         self._dups = DuplicateIndex()
         self._inferrer: IndustryInferrer | None = None
+        # Firms the query-scaled parts' floor is measured on (fixed at fit, see _floor); the
+        # version counts changes to them, which alone invalidate the floors and their block.
+        self._reference: list[str] = []
+        self._reference_set: frozenset[str] = frozenset()
+        self._reference_version = 0
+        self._reference_block: _ReferenceBlock | None = None
+        self._floor_memo: dict[int, tuple[_ScenarioState, int, dict[str, float]]] = {}
 
     def _check_fitted(self) -> None:
         if not self._fitted:
@@ -246,6 +265,7 @@ class Engine:
         company_rows = lex_rows[: len(norm_c)]
         del lex_rows  # the slice is a copy: hold one matrix, not two, while loading
         self._add_companies(companies, norm_c, progress, company_rows)
+        self._set_reference(reference_sample(self.companies_))
         self._set_scenarios(scenarios, norm_s, progress)
         self._fitted = True
         self.encoder.cache.save()
@@ -353,6 +373,7 @@ class Engine:
             self._columns.put(int_ids[i], c, codes)
             offset += n
         self._generation += 1
+        self._touch_reference([c.id for c in companies])
         self._doc_index.add(np.array(int_ids, dtype=np.int64), doc_vecs)
         if len(sent_ids):
             self._sent_index.add(sent_ids, sent_vecs)
@@ -397,6 +418,7 @@ class Engine:
         for n in ints:
             self._columns.drop(n)
         self._generation += 1
+        self._touch_reference(ids)
         for i in ids:
             self.companies_.pop(i, None)
             self._lex_rows.pop(i, None)
@@ -728,16 +750,17 @@ class Engine:
         if not ids:
             return []
         states, raw, fails = self._raw_parts(st, ids)
+        scored = st
         if self.config.feedback_depth > 0:
-            expanded = self._expand(st, ids, raw, fails)
+            scored = self._expand(st, ids, raw, fails)
             seen = set(ids)
             more = [
                 i
-                for i in self._candidates(expanded, filters, top_k + len(excluded))
+                for i in self._candidates(scored, filters, top_k + len(excluded))
                 if i not in seen and i not in excluded
             ]
             ids = ids + more
-            states, raw, fails = self._raw_parts(expanded, ids)
+            states, raw, fails = self._raw_parts(scored, ids)
         return self._assemble(
             [(st, cs) for cs in states],
             raw,
@@ -745,6 +768,7 @@ class Engine:
             top_k=top_k,
             collapse=self.config.collapse_duplicates,
             pinned=pinned,
+            floor=self._scale_floor(scored),
         )
 
     def _expand(
@@ -761,7 +785,8 @@ class Engine:
         language, rise too. Explanations still refer to the original scenario text.
         """
         cfg = self.config
-        score, _, _ = fuse(raw, cfg.fusion.weights, cfg.fusion.method, cfg.fusion.rrf_k)
+        f = cfg.fusion
+        score, _, _ = fuse(raw, f.weights, f.method, f.rrf_k, floor=self._scale_floor(st))
         score = score - np.array([cfg.constraints.penalty if f else 0.0 for f in fails])
         top = [ids[i] for i in np.argsort(-score, kind="stable")[: cfg.feedback_depth]]
         return self._rocchio(st, top, cfg.feedback_weight)
@@ -854,12 +879,81 @@ class Engine:
         other = copy.copy(self)
         other.config = config
         other._view_of = self
-        other._sent_masks = {}  # keyed by counters the view copied: not shared with the engine
+        # keyed by counters the view copied: not shared with the engine
+        other._sent_masks = {}
+        other._floor_memo = {}
         return other
 
     def _check_writable(self) -> None:
         if getattr(self, "_view_of", None) is not None:
             raise ConfigError("a reconfigured() view is read-only; update the engine it came from")
+
+    def _scale_floor(self, st: _ScenarioState) -> dict[str, float] | None:
+        """:meth:`_floor` when the fusion scales from a floor, else None (min-max)."""
+        return self._floor(st) if self.config.fusion.scale == "floor" else None
+
+    def _set_reference(self, ids: list[str]) -> None:
+        self._reference = ids
+        self._reference_set = frozenset(ids)
+        self._reference_version += 1
+        self._reference_block = None
+
+    def _touch_reference(self, ids: Iterable[str]) -> None:
+        """Invalidate the floors when one of ``ids`` (added, replaced, removed) is a reference."""
+        if self._reference_set and not self._reference_set.isdisjoint(ids):
+            self._reference_version += 1
+            self._reference_block = None
+
+    def _reference_vectors(self) -> _ReferenceBlock | None:
+        """The live reference firms' vectors and lexical rows, gathered once per version."""
+        block = self._reference_block
+        if block is not None and block.version == self._reference_version:
+            return block
+        ids = [i for i in self._reference if i in self.companies_]
+        if not ids:
+            return None
+        states = [self.companies_[i] for i in ids]
+        has = [k for k, cs in enumerate(states) if cs.sentences]
+        sents = [self._sentence_vectors(states[k]) for k in has]
+        lens = np.array([len(v) for v in sents], dtype=np.int64)
+        block = _ReferenceBlock(
+            version=self._reference_version,
+            doc=self._doc_store.rows([self._int_of[i] for i in ids]),
+            sentences=np.concatenate(sents) if sents else np.zeros((0, self._doc_store.dim)),
+            has=np.array(has, dtype=np.int64),
+            starts=np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64),
+            lex=sp.csr_matrix(self._lex.take([self._lex_rows[i] for i in ids])),
+        )
+        self._reference_block = block
+        return block
+
+    def _floor(self, st: _ScenarioState) -> dict[str, float] | None:
+        """The lowest dense and lexical score of the reference firms for this query.
+
+        Dense and lexical scores are scaled per query from this floor to the best candidate's
+        score. The floor comes from firms fixed at fit, not from the candidates, so a firm
+        added later (or a candidate list that changes with it) never rescales the other firms'
+        parts: adding an unrelated firm cannot reorder the others. Over a sample of the whole
+        index it is also the floor the nightly batch and weight tuning scale from (the minimum
+        over every firm). None when no reference firm is left.
+        """
+        held = self._floor_memo.get(id(st))
+        if held is not None and held[0] is st and held[1] == self._reference_version:
+            return held[2]
+        block = self._reference_vectors()
+        if block is None:
+            return None
+        doc_sims = block.doc @ st.vector
+        best = np.asarray(doc_sims, np.float64).copy()
+        if len(block.has):
+            best[block.has] = np.maximum.reduceat(block.sentences @ st.vector, block.starts)
+        dense = _dense_combine(doc_sims, best)
+        lexical = np.asarray((block.lex @ st.lex.T).todense()).ravel()
+        floor = {"dense": float(dense.min()), "lexical": float(lexical.min())}
+        if len(self._floor_memo) >= FLOOR_MEMO:
+            self._floor_memo.clear()
+        self._floor_memo[id(st)] = (st, block.version, floor)
+        return floor
 
     def _raw_parts(
         self, st: _ScenarioState, ids: Sequence[str]
@@ -939,9 +1033,12 @@ class Engine:
         top_k: int,
         collapse: bool,
         pinned: Sequence[str] = (),
+        floor: Mapping[str, float] | None = None,
     ) -> list[Match]:
+        """``floor``: see :meth:`_floor` (None, as for :meth:`suggest`: min-max scaling)."""
         cfg = self.config
-        score, parts, contrib = fuse(raw, cfg.fusion.weights, cfg.fusion.method, cfg.fusion.rrf_k)
+        f = cfg.fusion
+        score, parts, contrib = fuse(raw, f.weights, f.method, f.rrf_k, floor=floor)
         if self.ranker is not None and len(pairs):
             learned = self._learned(pairs, parts, raw, fails)
             parts["learned"] = learned
@@ -1159,6 +1256,7 @@ class Engine:
             else np.zeros((0, dim), np.float32),
         )
         self._lexical.save(folder / "lexical")
+        (folder / "reference.json").write_text(json.dumps(self._reference, ensure_ascii=False))
         if self._inferrer is not None:
             np.save(folder / "industry_vectors.npy", self._inferrer.vectors)
             (folder / "industry_codes.json").write_text(json.dumps(self._inferrer.codes))
@@ -1295,6 +1393,12 @@ class Engine:
             s = _scenario_from_dict(d)
             engine.scenarios_[s.id] = engine._scenario_state(s, norms[i], svecs[i], lex[i])  # type: ignore[index]
         engine._regroup()
+        reference = folder / "reference.json"
+        engine._set_reference(
+            json.loads(reference.read_text("utf-8"))
+            if reference.exists()  # indexes saved before the floor: sample the firms now
+            else reference_sample(engine.companies_)
+        )
         engine._fitted = True
         engine.created_at_ = manifest.get("created_at")
         engine.manifest_ = manifest
@@ -1315,7 +1419,18 @@ def _dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:
     return 0.5 * doc + 0.5 * np.maximum(doc, np.asarray(sent_sims, np.float64))
 
 
+def reference_sample(ids: Iterable[str], size: int | None = None) -> list[str]:
+    """Every k-th firm id in sorted order, at most ``size`` (default ``REFERENCE_FIRMS``)."""
+    ordered = sorted(ids)
+    size = REFERENCE_FIRMS if size is None else size
+    step = max(1, -(-len(ordered) // size))
+    return ordered[::step][:size]
+
+
 _PARTS = ("dense", "lexical", "keyword", "industry", "structured")
+# firms a query's dense and lexical floor is measured on (about 1-2 ms a query at 512)
+REFERENCE_FIRMS = 512
+FLOOR_MEMO = 1024  # query states whose floor is remembered
 _NO_PAIR: tuple[Any, ...] = (None,)
 MEMO_PAIRS_PER_SCENARIO = 50_000
 # more new firms than this at once are grouped with the rest from scratch

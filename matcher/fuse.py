@@ -1,9 +1,12 @@
 """Fusion of score parts into one score.
 
-``convex``: similarity parts whose scale depends on the query (dense, lexical) are min-max
-normalised over the candidate set; bounded parts (keyword coverage, industry relation,
-structured fit) are used as they are; the score is the weighted sum. ``rrf``: reciprocal-rank
-fusion, sum of ``w / (k + rank)`` over the parts, rescaled to [0, 1].
+``convex``: similarity parts whose scale depends on the query (dense, lexical) are scaled
+from a floor to the highest score among the candidates: the floor is the query's lowest score
+over reference firms fixed at fit when the caller gives one (scenario rankings: a firm added
+later never rescales the others), else the candidates' own minimum (min-max). Bounded parts
+(keyword coverage, industry relation, structured fit) are used as they are; the score is the
+weighted sum. ``rrf``: reciprocal-rank fusion, sum of ``w / (k + rank)`` over the parts,
+rescaled to [0, 1].
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["fuse", "minmax", "QUERY_SCALED"]
+__all__ = ["fuse", "minmax", "scale_from", "QUERY_SCALED"]
 
 QUERY_SCALED = ("dense", "lexical")
 
@@ -27,17 +30,37 @@ def minmax(values: np.ndarray) -> np.ndarray:
     return (v - lo) / (hi - lo)
 
 
+def scale_from(values: np.ndarray, floor: float) -> np.ndarray:
+    """``values`` mapped to [0, 1]: ``floor`` → 0, the highest value → 1 (below the floor: 0)."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return v
+    hi = float(v.max())
+    if hi - floor < 1e-12:
+        return np.zeros_like(v) if hi <= 0 else np.ones_like(v)
+    return np.clip((v - floor) / (hi - floor), 0.0, 1.0)
+
+
 def fuse(
     raw: Mapping[str, np.ndarray],
     weights: Mapping[str, float],
     method: str = "convex",
     rrf_k: int = 60,
+    floor: Mapping[str, float] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Return ``(score, parts, contributions)`` for candidates; arrays aligned with ``raw``'s."""
+    """Return ``(score, parts, contributions)`` for candidates; arrays aligned with ``raw``'s.
+
+    ``floor``: per query-scaled part, the score that maps to 0 (see the module doc).
+    """
     n = len(next(iter(raw.values()))) if raw else 0
     parts: dict[str, np.ndarray] = {}
     for name, values in raw.items():
-        parts[name] = minmax(values) if name in QUERY_SCALED else np.asarray(values, np.float64)
+        if name not in QUERY_SCALED:
+            parts[name] = np.asarray(values, np.float64)
+        elif floor is not None and name in floor:
+            parts[name] = scale_from(values, floor[name])
+        else:
+            parts[name] = minmax(values)
     total_w = sum(w for name, w in weights.items() if name in raw and w > 0) or 1.0
     contributions: dict[str, np.ndarray] = {}
     if method == "convex":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .config import EngineConfig, FusionConfig
+from .config import EngineConfig
 
 __all__ = ["METHODS", "method_config"]
 
@@ -21,9 +21,9 @@ def method_config(base: EngineConfig, method: str, exact: bool = False) -> Engin
         raise ValueError(f"unknown method {method!r}; choose one of {list(METHODS)}")
     cfg = base
     if method == "dense":
-        cfg = replace(cfg, fusion=FusionConfig(weights={"dense": 1.0}))
+        cfg = replace(cfg, fusion=replace(cfg.fusion, weights={"dense": 1.0}))
     elif method == "lexical":
-        cfg = replace(cfg, fusion=FusionConfig(weights={"lexical": 1.0}))
+        cfg = replace(cfg, fusion=replace(cfg.fusion, weights={"lexical": 1.0}))
     if exact or method == "lexical":
         cfg = replace(cfg, candidates=10**9)
     return cfg

@@ -307,16 +307,26 @@ def possible_duplicates(s: Session, name: str, exclude: str | None) -> list[Comp
     key = name_key(name)
     if not key:
         return []
-    q = select(CompanyRow).where(CompanyRow.name_key.startswith(key[:2], autoescape=True))
-    out = []
-    for row in s.scalars(q.limit(500)):
-        if row.id == exclude:
+    q = select(CompanyRow.id, CompanyRow.name_key).where(
+        CompanyRow.name_key.startswith(key[:2], autoescape=True)
+    )
+    ids = []
+    for cid, other in s.execute(q.limit(500)):
+        if cid == exclude:
             continue
-        if row.name_key == key or (
-            SequenceMatcher(None, row.name_key, key).ratio() >= DUPLICATE_NAME_RATIO
+        m = SequenceMatcher(None, other, key)
+        if other == key or (  # the quick ratios bound the ratio from above
+            m.real_quick_ratio() >= DUPLICATE_NAME_RATIO
+            and m.quick_ratio() >= DUPLICATE_NAME_RATIO
+            and m.ratio() >= DUPLICATE_NAME_RATIO
         ):
-            out.append(row)
-    return out[:10]
+            ids.append(cid)
+            if len(ids) == 10:
+                break
+    if not ids:
+        return []
+    rows = {r.id: r for r in s.scalars(select(CompanyRow).where(CompanyRow.id.in_(ids)))}
+    return [rows[i] for i in ids]
 
 
 def same_name(s: Session, name: str) -> str | None:

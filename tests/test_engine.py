@@ -432,6 +432,8 @@ def test_save_writes_the_live_structures_as_they_are(
     manifest = loaded.manifest_
     assert manifest["format_version"] == 2 and manifest["compacted"] is False
     assert loaded._int_of == engine._int_of and loaded._lex_rows == engine._lex_rows
+    assert loaded._reference == engine._reference  # every 2nd of the 572 firms' sorted ids
+    assert engine._reference == sorted(c.id for c in data_companies)[::2]
     assert np.load(tmp_path / "idx" / "sent_vectors.npy").dtype == np.float16
     assert loaded._sent_index._trained
     n = engine._next_sent
@@ -471,7 +473,18 @@ def test_save_compacts_after_many_replacements(
     )
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     (folder / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}), "utf-8")
+    (folder / "reference.json").unlink()  # saved before the fusion floor: sampled at load
     _same_rankings(engine, Engine.load(folder, cache_dir=cache_dir), open_ids)
+
+
+def test_reference_sample_takes_every_kth_id_in_sorted_order():
+    from matcher.engine import reference_sample
+
+    ids = [f"F{i:04d}" for i in range(1000)][::-1]
+    assert reference_sample(ids, 4) == ["F0000", "F0250", "F0500", "F0750"]
+    assert reference_sample(ids, 3) == ["F0000", "F0334", "F0668"]
+    assert reference_sample(["b", "a"], 512) == ["a", "b"]
+    assert reference_sample([], 8) == []
 
 
 def test_load_refuses_vectors_that_do_not_match_the_firms(small_engine, tmp_path, cache_dir):
@@ -482,3 +495,29 @@ def test_load_refuses_vectors_that_do_not_match_the_firms(small_engine, tmp_path
     np.save(folder / "doc_vectors.npy", vecs[:-1])
     with pytest.raises(DataError, match="rebuild"):
         Engine.load(folder, cache_dir=cache_dir)
+
+
+def test_floor_is_the_reference_firms_minimum_and_follows_only_their_changes(
+    small_catalogue, small_companies, cache_dir
+):
+    """The floor equals the lowest dense and lexical score over the reference firms, as the
+    engine scores them one by one; adding another firm leaves it, replacing a reference firm
+    moves it."""
+    engine = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
+    st = engine.scenarios_["S1"]
+
+    def brute() -> dict[str, float]:
+        _, raw, _ = engine.score_parts("S1", engine._reference)
+        return {p: float(raw[p].min()) for p in ("dense", "lexical")}
+
+    floor = engine._floor(st)
+    assert floor == pytest.approx(brute(), abs=1e-6)
+    version = engine._reference_version
+    engine.add_companies([Company(id="NEW", name="新来有限公司", description="生产储能电池。")])
+    assert engine._reference_version == version and engine._floor(st) == floor
+    _, raw, _ = engine.score_parts("S1", engine._reference)
+    lowest = engine._reference[int(np.argmin(raw["dense"]))]
+    scenario = engine.scenarios_["S1"].scenario
+    engine.add_companies([replace(engine.companies_[lowest].company, description=scenario.text())])
+    moved = engine._floor(st)
+    assert moved == pytest.approx(brute(), abs=1e-6) and moved["dense"] > floor["dense"]

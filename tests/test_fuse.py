@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from matcher.fuse import fuse, minmax
+from matcher.fuse import fuse, minmax, scale_from
 
 
 def test_minmax_hand_values():
@@ -17,6 +17,31 @@ def test_convex_fusion_normalises_only_query_scaled_parts():
     np.testing.assert_allclose(parts["dense"], [0.0, 1.0, 0.5])
     np.testing.assert_allclose(score, [0.0, 0.75 + 0.125, 0.375 + 0.25])
     np.testing.assert_allclose(contrib["dense"] + contrib["keyword"], score)
+
+
+def test_scale_from_a_floor_hand_values():
+    # floor 0.2 → 0, the highest (0.6) → 1; below the floor clips to 0
+    np.testing.assert_allclose(scale_from(np.array([0.2, 0.6, 0.4, 0.1]), 0.2), [0, 1, 0.5, 0])
+    np.testing.assert_allclose(scale_from(np.array([0.3, 0.3]), 0.3), [1.0, 1.0])
+    np.testing.assert_allclose(scale_from(np.array([-0.1, -0.2]), 0.0), [0.0, 0.0])
+
+
+def test_with_a_floor_a_low_newcomer_leaves_the_other_parts_as_they_were():
+    """Min-max rescales every candidate when one scoring below the others joins; scaling from
+    a floor fixed elsewhere does not, so the others keep their order."""
+    w = {"dense": 0.5, "keyword": 0.5}
+    before = {"dense": np.array([0.50, 0.60]), "keyword": np.array([0.30, 0.0])}
+    after = {k: np.append(v, 0.0) for k, v in before.items()}
+    after["dense"][-1] = 0.10  # the newcomer: lowest dense score, no keyword
+    floor = {"dense": 0.40}
+    s0, p0, _ = fuse(before, w, floor=floor)
+    s1, p1, _ = fuse(after, w, floor=floor)
+    np.testing.assert_allclose(p1["dense"][:2], p0["dense"])  # [0.5, 1.0] both times
+    np.testing.assert_allclose(s0, [0.25 + 0.15, 0.5])  # 0.5·0.5 + 0.5·0.3, 0.5·1
+    np.testing.assert_allclose(s1[:2], s0)
+    m0, _, _ = fuse(before, w)  # min-max: dense [0, 1] → scores 0.15, 0.5
+    m1, _, _ = fuse(after, w)  # dense [0.8, 1, 0] → 0.55, 0.5: the two swap
+    assert (m0[0] < m0[1]) and (m1[0] > m1[1])
 
 
 def test_rrf_hand_values():
