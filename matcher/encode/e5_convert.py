@@ -371,7 +371,9 @@ def _write(out: Path, variant: str) -> None:
     build_bert(packed).save_pretrained(hf_dir)
     build_tokenizer(packed).save_pretrained(hf_dir)
     word = models.Transformer(str(hf_dir), max_seq_length=packed.config["max_positions"])
-    pool = models.Pooling(word.get_word_embedding_dimension(), pooling_mode="mean")
+    # sentence-transformers 5.x renamed the method; older releases have only the old name
+    dim_of = getattr(word, "get_embedding_dimension", None) or word.get_word_embedding_dimension
+    pool = models.Pooling(dim_of(), pooling_mode="mean")
     st = SentenceTransformer(modules=[word, pool, models.Normalize()], device="cpu")
     st.save(str(out))
     shutil.rmtree(hf_dir)
