@@ -679,18 +679,15 @@ class Engine:
             return list(self.companies_)
         q = st.vector[None, :]
         _, doc_ids = self._doc_index.search(q, c, allowed)
-        found: dict[str, None] = {}
-        for i in doc_ids[0]:
-            if i >= 0:
-                found[self._id_of[int(i)]] = None
+        docs = doc_ids[0][doc_ids[0] >= 0]
         sent_allowed = None
         if allowed is not None and filters is not None:
             sent_allowed = self._sentence_mask(filters, allowed)
         _, sent_ids = self._sent_index.search(q, c * 2, sent_allowed)
-        for i in sent_ids[0]:
-            if i >= 0 and len(found) < 2 * c:
-                found.setdefault(self._id_of[int(self._sent_owner[i])], None)
-        return list(found)
+        owners = self._sent_owner[sent_ids[0][sent_ids[0] >= 0]]
+        # the profiles' firms in their order, then the sentences' new ones, 2c firms at most
+        firms = list(dict.fromkeys(docs.tolist() + owners.tolist()))[: 2 * c]
+        return [self._id_of[k] for k in firms]
 
     def _sentence_mask(self, filters: Filters, allowed: np.ndarray) -> np.ndarray:
         """The sentences of the firms a filter leaves, remembered per filter until the firms
@@ -1049,15 +1046,12 @@ class Engine:
         keep = np.ones(len(pairs), dtype=bool)
         if cfg.constraints.mode == "filter":
             keep = np.array([not f for f in fails], dtype=bool)
-        # Deterministic order: score, then id.
-        order = sorted(
-            (i for i in range(len(pairs)) if keep[i]),
-            key=lambda i: (
-                -round(float(final[i]), 9),
-                pairs[i][1].company.id,
-                pairs[i][0].scenario.id,
-            ),
-        )
+        # Deterministic order: score (to 9 decimals), then firm id, then scenario id.
+        kept = np.flatnonzero(keep)
+        firm_ids = np.array([pairs[i][1].company.id for i in kept.tolist()] or [""])
+        scen_ids = np.array([pairs[i][0].scenario.id for i in kept.tolist()] or [""])
+        keys = (scen_ids[: len(kept)], firm_ids[: len(kept)], -np.round(final[kept], 9))
+        order = kept[np.lexsort(keys)].tolist()
         if pinned:
             pin_pos = {cid: k for k, cid in enumerate(pinned)}
             order.sort(key=lambda i: pin_pos.get(pairs[i][1].company.id, len(pin_pos)))
