@@ -782,8 +782,10 @@ class Engine:
         language, rise too. Explanations still refer to the original scenario text.
         """
         cfg = self.config
-        f = cfg.fusion
-        score, _, _ = fuse(raw, f.weights, f.method, f.rrf_k, floor=self._scale_floor(st))
+        fusion = cfg.fusion
+        score, _, _ = fuse(
+            raw, fusion.weights, fusion.method, fusion.rrf_k, floor=self._scale_floor(st)
+        )
         score = score - np.array([cfg.constraints.penalty if f else 0.0 for f in fails])
         top = [ids[i] for i in np.argsort(-score, kind="stable")[: cfg.feedback_depth]]
         return self._rocchio(st, top, cfg.feedback_weight)
@@ -916,7 +918,9 @@ class Engine:
         block = _ReferenceBlock(
             version=self._reference_version,
             doc=self._doc_store.rows([self._int_of[i] for i in ids]),
-            sentences=np.concatenate(sents) if sents else np.zeros((0, self._doc_store.dim)),
+            sentences=(
+                np.concatenate(sents) if sents else np.zeros((0, self._doc_store.dim), np.float32)
+            ),
             has=np.array(has, dtype=np.int64),
             starts=np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64),
             lex=sp.csr_matrix(self._lex.take([self._lex_rows[i] for i in ids])),
@@ -1034,8 +1038,8 @@ class Engine:
     ) -> list[Match]:
         """``floor``: see :meth:`_floor` (None, as for :meth:`suggest`: min-max scaling)."""
         cfg = self.config
-        f = cfg.fusion
-        score, parts, contrib = fuse(raw, f.weights, f.method, f.rrf_k, floor=floor)
+        fusion = cfg.fusion
+        score, parts, contrib = fuse(raw, fusion.weights, fusion.method, fusion.rrf_k, floor=floor)
         if self.ranker is not None and len(pairs):
             learned = self._learned(pairs, parts, raw, fails)
             parts["learned"] = learned
@@ -1047,11 +1051,13 @@ class Engine:
         if cfg.constraints.mode == "filter":
             keep = np.array([not f for f in fails], dtype=bool)
         # Deterministic order: score (to 9 decimals), then firm id, then scenario id.
-        kept = np.flatnonzero(keep)
-        firm_ids = np.array([pairs[i][1].company.id for i in kept.tolist()] or [""])
-        scen_ids = np.array([pairs[i][0].scenario.id for i in kept.tolist()] or [""])
-        keys = (scen_ids[: len(kept)], firm_ids[: len(kept)], -np.round(final[kept], 9))
-        order = kept[np.lexsort(keys)].tolist()
+        kept = np.flatnonzero(keep).tolist()
+        order: list[int] = []
+        if kept:
+            firm_ids = np.array([pairs[i][1].company.id for i in kept])
+            scen_ids = np.array([pairs[i][0].scenario.id for i in kept])
+            ranks = np.lexsort((scen_ids, firm_ids, -np.round(final[kept], 9)))
+            order = [kept[k] for k in ranks.tolist()]
         if pinned:
             pin_pos = {cid: k for k, cid in enumerate(pinned)}
             order.sort(key=lambda i: pin_pos.get(pairs[i][1].company.id, len(pin_pos)))
