@@ -21,13 +21,9 @@ QUERY_SCALED = ("dense", "lexical")
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
+    """``values`` mapped to [0, 1] from their own minimum to their maximum."""
     v = np.asarray(values, dtype=np.float64)
-    if v.size == 0:
-        return v
-    lo, hi = float(v.min()), float(v.max())
-    if hi - lo < 1e-12:
-        return np.zeros_like(v) if hi <= 0 else np.ones_like(v)
-    return (v - lo) / (hi - lo)
+    return scale_from(v, float(v.min())) if v.size else v
 
 
 def scale_from(values: np.ndarray, floor: float) -> np.ndarray:
