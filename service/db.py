@@ -18,8 +18,21 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+WRITE = "matcher_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+
+
 def make_db(url: str) -> DbEngine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    """An engine for ``url``; SQLite gets WAL, a busy timeout, enforced foreign keys, secure
+    deletion (erased rows are overwritten, not left in free pages) and real transactions.
+
+    pysqlite opens transactions itself, lazily, and not before a ``SAVEPOINT``: a transaction
+    whose first statement was a savepoint committed its rows when the savepoint was released,
+    even if the transaction was then rolled back (a failed import kept part of its rows). As
+    SQLAlchemy documents for pysqlite, the driver's own transaction handling is switched off
+    and ``BEGIN`` is emitted on SQLAlchemy's ``begin`` event: ``BEGIN IMMEDIATE`` for writers
+    (:func:`transaction`, :func:`writing`), so a writer waits for the write lock up front (the
+    busy timeout applies) instead of failing when it upgrades from reading.
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
@@ -31,11 +44,18 @@ def make_db(url: str) -> DbEngine:
 
         @event.listens_for(db, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # SQLAlchemy's begin event opens transactions
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
+
+        @event.listens_for(db, "begin")
+        def _begin(conn: Any) -> None:
+            immediate = conn.get_execution_options().get(WRITE)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return db
 
@@ -58,6 +78,14 @@ def session_factory(db: DbEngine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One session, committed at the end or rolled back on any error."""
-    with factory() as session, session.begin():
+    """One writing session, committed at the end or rolled back (all of it) on any error."""
+    with factory() as session, writing(session):
+        yield session
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """A write transaction on a fresh ``session``: all of it commits, or none of it."""
+    with session.begin():
+        session.connection(execution_options={WRITE: True})
         yield session

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import Invalid
+from .profiles import CLEAR_TOKENS
 
 ALIASES = {
     "企业id": "id",
@@ -203,12 +204,20 @@ def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[str], list[list[Any]]]:
 def records(
     header: list[str], rows: list[list[Any]]
 ) -> Iterator[tuple[int, dict[str, Any], str | None]]:
-    """(row number as in the file, field dict, problem) per data row."""
+    """(row number as in the file, field dict, problem) per data row.
+
+    Only the cells that say something become fields: an empty cell (or a column the file
+    lacks) is left out, so an existing firm keeps that field; the cell ``(清空)`` (or
+    ``(clear)``: ``service.profiles.CLEAR_TOKENS``) becomes ``None``, which clears it. A
+    file needs name and description columns to add firms, or an id or credit-code column to
+    update registered ones.
+    """
     cols = [_column(h) for h in header]
-    if "name" not in cols or "description" not in cols:
+    if not (("name" in cols and "description" in cols) or "id" in cols or "credit_code" in cols):
         raise Invalid(
-            "file: the header needs name and description columns (or 企业名称 and 企业简介); "
-            f"it has {[h for h in header if h]}",
+            "file: the header needs name and description columns (or 企业名称 and 企业简介), "
+            f"or an id or credit-code column to update registered firms; it has "
+            f"{[h for h in header if h]}",
             "file",
         )
     for n, row in enumerate(rows, start=2):
@@ -224,6 +233,12 @@ def records(
             if isinstance(value, str):
                 value = value.strip()
             if value in ("", None):
+                continue
+            if isinstance(value, str) and value.lower() in CLEAR_TOKENS:
+                if col.startswith("contact_"):
+                    contact[col[8:]] = ""
+                else:
+                    rec[col] = None
                 continue
             if col.startswith("contact_"):
                 contact[col[8:]] = str(value)

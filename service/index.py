@@ -157,6 +157,16 @@ class IndexHolder:
         current = engine is not None and (
             state.get("version") == version and state.get("database") == self._db_fingerprint()
         )
+        if current and engine is not None:
+            # equal counters are not enough: rows committed without a version bump (a write
+            # that failed half-way on an older release) must still reach the index
+            with self.sessions() as s:
+                same_ids = set(store.company_ids(s)) == set(engine.companies_) and {
+                    sc.id for sc in store.live_scenarios(s)
+                } == set(engine.scenarios_)
+            if not same_ids:
+                logger.warning("the saved index holds other firms than the database; repairing")
+                current = False
         if not current:  # a registry's million profiles are read only when they are needed
             with self.sessions() as s:
                 version = store.data_version(s)

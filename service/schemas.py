@@ -22,7 +22,9 @@ from pydantic import (
 
 from matcher.creditcode import credit_code_problem, normalise_credit_code
 from matcher.industry import industry_table
-from matcher.types import Company, Scenario
+from matcher.types import Scenario
+
+from .profiles import CONTACT_FIELDS, ProfilePatch
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 MAX_TEXT = 20_000
@@ -96,24 +98,43 @@ class Contact(Strict):
     email: Annotated[str, Clean, StringConstraints(max_length=200)] = ""
 
 
-class CompanyBase(Strict):
-    name: ShortText
-    description: LongText
+class CompanyFields(Strict):
+    """A profile as a write carries it. A field left out keeps its stored value, ``null``
+    clears it (``name`` and ``description`` cannot be cleared); see ``service.profiles``."""
+
+    name: ShortText | None = None
+    description: LongText | None = None
     credit_code: str | None = Field(
         None, description="统一社会信用代码: 18 characters with a valid check digit"
     )
-    products: list[Term] = Field(default_factory=list, max_length=100)
-    industry_codes: list[IndustryCode] = Field(default_factory=list, max_length=20)
+    products: list[Term] | None = Field(None, max_length=100)
+    industry_codes: list[IndustryCode] | None = Field(None, max_length=20)
     city: Annotated[str, Clean, StringConstraints(max_length=100)] | None = None
     founded: int | None = Field(None, ge=1800, le=2100)
     registered_capital_wan: Amount | None = None
     employees: int | None = Field(None, ge=0, le=10_000_000)
-    certifications: list[Term] = Field(default_factory=list, max_length=50)
+    certifications: list[Term] | None = Field(None, max_length=50)
     listed: bool | None = None
     intended_investment_yi: Amount | None = None
     space_needed_m2: Amount | None = None
     chain_position: ChainPosition | None = None
-    contact: Contact | None = None
+    contact: Contact | None = Field(
+        None, description="fields left out keep their value; null or an empty string clears"
+    )
+
+    @field_validator("name", "description", mode="after")
+    @classmethod
+    def _not_cleared(cls, v: str | None) -> str:
+        if v is None:  # only an explicit null reaches a validator
+            raise ValueError("cannot be cleared; leave it out to keep the stored value")
+        return v
+
+    @field_validator("contact", mode="before")
+    @classmethod
+    def _contact_nulls(cls, v: Any) -> Any:
+        if isinstance(v, dict):  # {"email": null} clears the e-mail, as "" does
+            return {k: ("" if x is None else x) for k, x in v.items()}
+        return v
 
     @field_validator("credit_code", mode="before")
     @classmethod
@@ -135,23 +156,39 @@ class CompanyBase(Strict):
     def _blank_city(cls, v: str | None) -> str | None:
         return v or None
 
-    def to_domain(self, company_id: str) -> tuple[Company, dict[str, str] | None]:
-        """The engine's record (without contact) and the contact data, kept apart."""
-        data = self.model_dump(exclude={"contact", "id"})
+    def patch(self) -> ProfilePatch:
+        """The fields this write carries (``None``: clear), contact fields apart."""
+        sent = self.model_fields_set - {"id", "contact"}
+        profile = {k: getattr(self, k) for k in sent}
         for k in ("products", "industry_codes", "certifications"):
-            data[k] = tuple(data[k])
-        contact = self.contact.model_dump() if self.contact else None
-        if contact is not None and not any(contact.values()):
-            contact = None
-        return Company(id=company_id, **data), contact
+            if profile.get(k) is not None:
+                profile[k] = tuple(profile[k])
+        contact: dict[str, str | None] = {}
+        if "contact" in self.model_fields_set:
+            if self.contact is None:
+                contact = dict.fromkeys(CONTACT_FIELDS)
+            else:
+                contact = {k: getattr(self.contact, k) for k in self.contact.model_fields_set}
+        return ProfilePatch(profile, contact)
 
 
-class CompanyCreate(CompanyBase):
+class CompanyCreate(CompanyFields):
+    """A submitted profile: ``name`` and ``description`` are required. When its credit code is
+    registered it updates that firm, and fields it leaves out keep their stored values."""
+
     id: Id | None = Field(None, description="optional; generated when absent")
+    name: ShortText
+    description: LongText
 
 
-class CompanyUpdate(CompanyBase):
-    pass
+class CompanyUpdate(CompanyFields):
+    """``PUT /companies/{id}``: only the fields sent change."""
+
+
+class CompanyImportRow(CompanyFields):
+    """One import row: empty cells are left out (unchanged), the clear token is ``null``."""
+
+    id: Id | None = None
 
 
 class CompanyPublic(BaseModel):
@@ -246,6 +283,9 @@ class CompanySaved(BaseModel):
     created: bool
     updated_existing: bool = Field(
         False, description="an existing firm with this credit code was updated (new version)"
+    )
+    changed_fields: list[str] = Field(
+        default_factory=list, description="the fields this write set or changed"
     )
     possible_duplicates: list[DuplicatePublic] = []
     suggestions: list[MatchPublic]
@@ -393,6 +433,10 @@ class ImportRowPublic(BaseModel):
     status: Literal["imported", "updated", "unchanged", "rejected"]
     company_id: str | None = None
     reason: str | None = None
+    changed: list[str] = Field(
+        default_factory=list,
+        description="the fields this row set or changed (contact fields as contact.email)",
+    )
 
 
 class ImportReport(BaseModel):

@@ -22,7 +22,7 @@ from matcher.constraints import Controls
 from matcher.dedupe import name_key
 from matcher.types import Company, Composite, Scenario
 
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from .models import (
     AuditRow,
     CompanyRow,
@@ -34,6 +34,7 @@ from .models import (
     SnapshotEntryRow,
     SnapshotRow,
 )
+from .profiles import ProfilePatch, merge
 
 DUPLICATE_NAME_RATIO = 0.92
 
@@ -343,6 +344,7 @@ class Saved:
     changed: bool
     updated_existing: bool = False
     duplicates: list[CompanyRow] = field(default_factory=list)
+    changed_fields: tuple[str, ...] = ()
 
 
 def _profile(company: Company) -> dict[str, Any]:
@@ -352,91 +354,145 @@ def _profile(company: Company) -> dict[str, Any]:
     return data
 
 
+ANY_FIRM = "*"
+
+
+def find_target(
+    s: Session, company_id: str, patch: ProfilePatch, mode: str
+) -> tuple[CompanyRow | None, bool]:
+    """The stored firm a write to ``company_id`` with ``patch`` changes (None: a new firm),
+    and whether it was found by credit code under another id (``updated_existing``).
+
+    ``mode``: ``create`` (POST: a registered credit code means that firm; an existing id is a
+    conflict), ``update`` (PUT: the id must exist) or ``upsert`` (import: by credit code, then
+    by id). A credit code held by another firm is a conflict that does not name the firm.
+    """
+    code = patch.credit_code
+    by_code = (
+        s.scalars(select(CompanyRow).where(CompanyRow.credit_code == code)).first()
+        if code
+        else None
+    )
+    by_id = s.get(CompanyRow, company_id)
+    if mode == "update":
+        if by_id is None:
+            raise NotFound(f"no company {company_id!r}")
+        if by_code is not None and by_code.id != by_id.id:
+            raise Conflict("this credit code belongs to another registered firm", "credit_code")
+        return by_id, False
+    if by_code is not None:
+        return by_code, by_code.id != company_id or mode == "create"
+    if by_id is not None and mode == "create":
+        raise Conflict(
+            f"company {company_id!r} exists; update it with PUT /companies/{company_id}", "id"
+        )
+    return by_id, False
+
+
+def preview_company(s: Session, company_id: str, patch: ProfilePatch, mode: str) -> Company | None:
+    """The profile a write would store, without writing (None where it would be refused):
+    lets a caller encode it before taking the writers' lock."""
+    try:
+        target, _ = find_target(s, company_id, patch, mode)
+    except ServiceError:
+        return None
+    if target is None:
+        merged = merge(None, None, patch)
+        cid = company_id
+    else:
+        current = current_version(s, target)
+        merged = merge(current.profile, current.contact, patch)
+        cid = target.id
+    if not merged.profile.get("name") or not merged.profile.get("description"):
+        return None
+    return company_from_dict({**merged.profile, "id": cid})
+
+
 def save_company(
     s: Session,
-    company: Company,
-    contact: dict[str, str] | None,
+    company_id: str,
+    patch: ProfilePatch,
     actor: str,
     *,
     mode: str,
-    only_id: str | None = None,
+    may_change: str | None = ANY_FIRM,
 ) -> Saved:
-    """Store a profile as a new firm or a new version of an existing one.
+    """Store ``patch`` as a new firm (id ``company_id``) or a new version of the firm it
+    names (:func:`find_target`); fields the patch does not carry keep their stored values.
 
-    ``mode``: ``create`` (POST: an existing credit code updates that firm; an existing id is a
-    conflict), ``update`` (PUT: the id must exist) or ``upsert`` (bulk import: by credit code,
-    then by id). ``only_id``: the caller (a company key) may write only this firm.
+    ``may_change``: which existing firm this caller may change: :data:`ANY_FIRM` (an admin),
+    one firm's id (that firm's own key) or ``None`` (a recruiter: new firms only). A write that
+    would change another firm is refused before anything is written; one that changes nothing
+    is allowed and reported unchanged.
     """
-    by_code = (
-        s.scalars(select(CompanyRow).where(CompanyRow.credit_code == company.credit_code)).first()
-        if company.credit_code
-        else None
-    )
-    by_id = s.get(CompanyRow, company.id)
-    target: CompanyRow | None
-    updated_existing = False
-    if mode == "update":
-        if by_id is None:
-            raise NotFound(f"no company {company.id!r}")
-        if by_code is not None and by_code.id != by_id.id:
-            raise Conflict(
-                f"credit code {company.credit_code} belongs to company {by_code.id}",
-                "credit_code",
-            )
-        target = by_id
-    elif by_code is not None:
-        target, updated_existing = by_code, by_code.id != company.id or mode == "create"
-    elif by_id is not None:
-        if mode == "create":
-            raise Conflict(
-                f"company {company.id!r} exists; update it with PUT /companies/{company.id}", "id"
-            )
-        target = by_id
-    else:
-        target = None
-
-    if only_id is not None and target is not None and target.id != only_id:
-        raise Conflict(
-            "this credit code belongs to another registered firm; ask the zone to merge them",
-            "credit_code",
-        )
-    profile = _profile(company)
+    target, updated_existing = find_target(s, company_id, patch, mode)
     if target is None:
-        dups = possible_duplicates(s, company.name, exclude=None)
+        missing = patch.missing_required()
+        if missing:
+            raise Invalid(f"{missing[0]}: required for a new firm", missing[0])
+        merged = merge(None, None, patch)
+        profile = merged.profile
+        name = str(profile["name"])
+        dups = possible_duplicates(s, name, exclude=None)
         row = CompanyRow(
-            id=company.id,
-            name=company.name,
-            credit_code=company.credit_code,
-            name_key=name_key(company.name),
+            id=company_id,
+            name=name,
+            credit_code=profile.get("credit_code"),
+            name_key=name_key(name),
             current_version=1,
         )
         s.add(row)
         s.flush()
         version = CompanyVersionRow(
-            company_id=row.id, version=1, profile=profile, contact=contact, actor=actor
+            company_id=row.id, version=1, profile=profile, contact=merged.contact, actor=actor
         )
         s.add(version)
         s.flush()
         audit(s, actor, "create", "company", row.id, {"version": 1})
-        return Saved(row, version, created=True, changed=True, duplicates=dups)
+        return Saved(
+            row,
+            version,
+            created=True,
+            changed=True,
+            duplicates=dups,
+            changed_fields=tuple(
+                k for k in merged.changed if k in patch.profile or k.startswith("contact.")
+            ),
+        )
 
+    if may_change is not None and may_change not in (ANY_FIRM, target.id):
+        raise Conflict(
+            "this credit code belongs to another registered firm; ask the zone to merge them",
+            "credit_code",
+        )
     current = current_version(s, target)
-    profile_here = dict(profile)
-    if current.profile == profile_here and (current.contact or None) == (contact or None):
+    merged = merge(current.profile, current.contact, patch)
+    if not merged.changed:
         return Saved(target, current, created=False, changed=False, updated_existing=True)
+    if may_change is None:
+        raise Forbidden(
+            f"company {target.id} is registered; only an admin or the firm's own key may change "
+            f"it (this would change {', '.join(merged.changed)})",
+            "credit_code" if updated_existing else "id",
+        )
     n = target.current_version + 1
     version = CompanyVersionRow(
-        company_id=target.id, version=n, profile=profile_here, contact=contact, actor=actor
+        company_id=target.id,
+        version=n,
+        profile=merged.profile,
+        contact=merged.contact,
+        actor=actor,
     )
     s.add(version)
+    name = str(merged.profile["name"])
     target.current_version = n
-    target.name = company.name
-    target.name_key = name_key(company.name)
-    target.credit_code = company.credit_code or target.credit_code
+    target.name = name
+    target.name_key = name_key(name)
+    target.credit_code = merged.profile.get("credit_code")
     target.updated_at = utcnow()
     s.flush()
-    audit(s, actor, "update", "company", target.id, {"version": n})
-    dups = [] if target.credit_code else possible_duplicates(s, company.name, exclude=target.id)
+    audit(s, actor, "update", "company", target.id, {"version": n, "fields": list(merged.changed)})
+    dups = [] if target.credit_code else possible_duplicates(s, name, exclude=target.id)
     return Saved(
         target,
         version,
@@ -444,6 +500,7 @@ def save_company(
         changed=True,
         updated_existing=updated_existing,
         duplicates=dups,
+        changed_fields=merged.changed,
     )
 
 
@@ -620,8 +677,7 @@ def seed(
         return n_s, _insert_companies(s, companies, actor)
     n_c = 0
     for c in companies:
-        contact = dict(c.contact) if c.contact else None
-        save_company(s, c, contact, actor, mode="upsert")
+        save_company(s, c.id, ProfilePatch.of_company(c), actor, mode="upsert")
         n_c += 1
     return n_s, n_c
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from .. import auth
 from ..auth import Admin
+from ..db import writing
 from ..deps import SessionDep
 from ..models import ApiKeyRow, AuditRow
 from ..schemas import AuditPublic, AuditsPublic, KeyCreate, KeyCreated, KeyPublic, KeysPublic
@@ -32,7 +33,7 @@ def key_public(r: ApiKeyRow) -> KeyPublic:
 @router.post("/keys", response_model=KeyCreated, status_code=status.HTTP_201_CREATED)
 def create_key(body: KeyCreate, who: Admin, session: SessionDep) -> KeyCreated:
     """A new API key, shown once."""
-    with session.begin():
+    with writing(session):
         row, key = auth.create_key(
             session, body.role, body.company_id, body.name, who.actor, body.rate_per_min
         )
@@ -50,7 +51,7 @@ def list_keys(_: Admin, session: SessionDep) -> KeysPublic:
 def revoke_key(
     key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], who: Admin, session: SessionDep
 ) -> KeyPublic:
-    with session.begin():
+    with writing(session):
         out = key_public(auth.revoke_key(session, key_id, who.actor))
     return out
 

@@ -16,9 +16,11 @@ from ..deps import HolderDep, SessionDep, SettingsDep
 from ..errors import Forbidden, ServiceError
 from ..index import Change, IndexHolder
 from ..models import CompanyRow, CompanyVersionRow
+from ..profiles import ProfilePatch
 from ..schemas import (
     CompaniesPublic,
     CompanyCreate,
+    CompanyImportRow,
     CompanyPublic,
     CompanySaved,
     CompanyUpdate,
@@ -59,30 +61,37 @@ def _suggest(holder: Any, company_id: str, top_k: int) -> list[Any]:
         return [match_public(m) for m in engine.suggest(company_id, top_k)]
 
 
+def may_change(who: Principal) -> str | None:
+    """Which existing firm ``who`` may change: any (admin), its own (company key), none
+    (recruiter: new firms only). The one rule for every route that writes a profile."""
+    if who.role == "admin":
+        return store.ANY_FIRM
+    return who.company_id if who.role == "company" else None
+
+
 def save_profile(
     holder: IndexHolder,
     who: Principal,
-    company: Company,
-    contact: dict[str, str] | None,
+    company_id: str,
+    patch: ProfilePatch,
     mode: Literal["create", "update"],
 ) -> CompanySaved:
-    """Store a profile (``mode`` as in ``store.save_company``), update the index, and return it
-    with its scenario suggestions: the one write path for the API and the company portal."""
-    holder.prepare([company])
+    """Store a profile change (``mode`` as in ``store.find_target``), update the index, and
+    return the stored profile with its scenario suggestions: the one write path for the API
+    and the company portal."""
+    with holder.sessions() as s:
+        preview = store.preview_company(s, company_id, patch, mode)
+    holder.prepare([preview] if preview is not None else [])
 
     def write(s: Session) -> tuple[CompanySaved, Change]:
         saved = store.save_company(
-            s,
-            company,
-            contact,
-            who.actor,
-            mode=mode,
-            only_id=who.company_id if who.role == "company" else None,
+            s, company_id, patch, who.actor, mode=mode, may_change=may_change(who)
         )
         out = CompanySaved(
             company=company_public(saved.row, saved.version, contact=True),
             created=saved.created,
             updated_existing=saved.updated_existing,
+            changed_fields=list(saved.changed_fields),
             possible_duplicates=[DuplicatePublic(id=d.id, name=d.name) for d in saved.duplicates]
             if who.is_staff
             else [],
@@ -103,7 +112,9 @@ def create_company(
     """Submit a profile; the response holds the stored profile and its scenario suggestions.
 
     A credit code that is already registered updates that firm (a new version, 200) instead
-    of creating a second one; a near-identical name without a code is flagged.
+    of creating a second one, and only an admin or the firm's own key may do that; fields
+    the body leaves out keep their stored values. A near-identical name without a code is
+    flagged.
     """
     if who.role == "company":
         if body.id is not None and body.id != who.company_id:
@@ -113,8 +124,7 @@ def create_company(
         cid = body.id
     with holder.sessions() as s:
         cid = cid or store.new_company_id(s)
-    company, contact = body.to_domain(cid)  # type: ignore[arg-type]
-    out = save_profile(holder, who, company, contact, "create")
+    out = save_profile(holder, who, cid, body.patch(), "create")  # type: ignore[arg-type]
     if not out.created:
         response.status_code = status.HTTP_200_OK
     return out
@@ -176,10 +186,10 @@ def update_company(
     who: AdminOrOwner,
     holder: HolderDep,
 ) -> CompanySaved:
-    """Replace the profile with a new version (earlier versions are kept)."""
+    """Store a new version with the fields sent changed: a field left out keeps its value,
+    ``null`` clears it (earlier versions are kept)."""
     _own(who, company_id)
-    company, contact = body.to_domain(company_id)
-    return save_profile(holder, who, company, contact, "update")
+    return save_profile(holder, who, company_id, body.patch(), "update")
 
 
 @router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -202,24 +212,31 @@ def delete_company(
 
 @router.post("/import", response_model=ImportReport)
 def import_companies(
-    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX")],
+    file: Annotated[
+        UploadFile, File(description="CSV (UTF-8, UTF-16/32 with BOM, GB18030, Big5) or XLSX")
+    ],
     who: Staff,
     holder: HolderDep,
     settings: SettingsDep,
 ) -> ImportReport:
-    """Bulk import with a per-row report; bad rows are rejected, valid rows are kept."""
+    """Bulk import with a per-row report. Rows that fail validation are rejected and
+    reported; the valid rows are stored in one transaction, all or none (any other failure
+    stores no row). An empty cell, or a column the file lacks, leaves that field of an
+    existing firm unchanged; the cell ``(清空)`` clears it. A recruiter's import adds new
+    firms; a row that would change a registered firm needs an admin's key and is rejected."""
     data = read_upload(file, settings.max_upload_bytes)
     header, table = imports.read_table(data, file.filename or "", settings.max_import_rows)
     report: list[ImportRowPublic] = []
-    valid: list[tuple[int, Company, dict[str, str] | None]] = []
+    valid: list[tuple[int, str, ProfilePatch]] = []
     seen: dict[str, int] = {}
+    previews: list[Company] = []
     with holder.sessions() as s:
         for n, rec, problem in imports.records(header, table):
             if problem:
                 report.append(ImportRowPublic(row=n, status="rejected", reason=problem))
                 continue
             try:
-                body = CompanyCreate.model_validate(rec)
+                body = CompanyImportRow.model_validate(rec)
             except ValidationError as exc:
                 err = exc.errors()[0]
                 loc = ".".join(str(p) for p in err["loc"]) or "row"
@@ -227,7 +244,8 @@ def import_companies(
                     ImportRowPublic(row=n, status="rejected", reason=f"{loc}: {err['msg']}")
                 )
                 continue
-            key = body.credit_code or body.id or ""
+            patch = body.patch()
+            key = patch.credit_code or body.id or ""
             if key and key in seen:
                 report.append(
                     ImportRowPublic(
@@ -239,26 +257,39 @@ def import_companies(
                 seen[key] = n
             # A row without id or code updates the one firm with the same name, if there is
             # exactly one, so importing a file twice does not register its firms twice.
-            cid = body.id or (None if body.credit_code else store.same_name(s, body.name))
+            name = patch.name
+            cid = body.id or (None if patch.credit_code or not name else store.same_name(s, name))
             cid = cid or store.new_company_id(s)
-            company, contact = body.to_domain(cid)
-            valid.append((n, company, contact))
-    holder.prepare([c for _, c, _ in valid])
+            valid.append((n, cid, patch))
+            preview = store.preview_company(s, cid, patch, "upsert")
+            if preview is not None:
+                previews.append(preview)
+    holder.prepare(previews)
+    rule = may_change(who)
 
     def write(s: Session) -> tuple[list[ImportRowPublic], Change]:
         rows: list[ImportRowPublic] = []
         changed: list[Company] = []
-        for n, company, contact in valid:
+        for n, cid, patch in valid:
             try:
-                with s.begin_nested():
-                    saved = store.save_company(s, company, contact, who.actor, mode="upsert")
+                with s.begin_nested():  # a refused row leaves nothing behind
+                    saved = store.save_company(
+                        s, cid, patch, who.actor, mode="upsert", may_change=rule
+                    )
             except ServiceError as exc:
                 rows.append(ImportRowPublic(row=n, status="rejected", reason=exc.message))
                 continue
             state: Literal["imported", "updated", "unchanged"] = (
                 "imported" if saved.created else ("updated" if saved.changed else "unchanged")
             )
-            rows.append(ImportRowPublic(row=n, status=state, company_id=saved.row.id))
+            rows.append(
+                ImportRowPublic(
+                    row=n,
+                    status=state,
+                    company_id=saved.row.id,
+                    changed=list(saved.changed_fields),
+                )
+            )
             if saved.changed:
                 changed.append(store.company_of(saved.row, saved.version))
         store.audit(s, who.actor, "import", "company", None, {"rows": len(valid)})

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from .. import store
 from ..auth import Staff
+from ..db import writing
 from ..deps import SessionDep
 from ..models import FeedbackRow
 from ..schemas import FeedbackCreate, FeedbackPublic, FeedbacksPublic
@@ -28,7 +29,7 @@ def feedback_public(r: FeedbackRow) -> FeedbackPublic:
 @router.post("", response_model=FeedbackPublic, status_code=status.HTTP_201_CREATED)
 def give_feedback(body: FeedbackCreate, who: Staff, session: SessionDep) -> FeedbackPublic:
     """Record a pipeline stage for a scenario × firm pair (the nightly ranker learns from it)."""
-    with session.begin():
+    with writing(session):
         row = store.add_feedback(
             session, body.scenario_id, body.company_id, body.stage, body.note, who.actor
         )

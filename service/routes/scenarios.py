@@ -13,6 +13,7 @@ from matcher.errors import DataError
 
 from .. import exports, store
 from ..auth import Admin, AnyRole, Staff
+from ..db import writing
 from ..deps import HolderDep, SessionDep, SettingsDep
 from ..errors import Invalid
 from ..index import Change, IndexHolder
@@ -317,7 +318,7 @@ def set_control(
     scenario_id: str, body: ControlCreate, who: Staff, session: SessionDep
 ) -> ControlPublic:
     """Pin a firm to the top, exclude it (with a reason) or rank "more like this" firm."""
-    with session.begin():
+    with writing(session):
         row = store.set_control(
             session, scenario_id, body.company_id, body.action, body.reason, who.actor
         )
@@ -335,6 +336,6 @@ def remove_control(
     who: Staff,
     session: SessionDep,
 ) -> Response:
-    with session.begin():
+    with writing(session):
         store.remove_control(session, scenario_id, company_id, action, who.actor)
     return Response(status_code=204)

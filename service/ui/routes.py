@@ -567,6 +567,7 @@ def _form_of(company: Company | None, contact: dict[str, str] | None) -> dict[st
 
 
 def _model_input(form: dict[str, str]) -> dict[str, Any]:
+    """Every field of the form, an emptied input as ``None`` (it clears the stored value)."""
     data: dict[str, Any] = {}
     for name in COMPANY_FIELDS:
         raw = (form.get(name) or "").strip()
@@ -578,11 +579,11 @@ def _model_input(form: dict[str, str]) -> dict[str, Any]:
             data[name] = {"yes": True, "no": False}.get(raw)
         elif name in ("name", "description"):
             data[name] = form.get(name) or ""
-        elif raw:
-            data[name] = raw
-    contact = {k: (form.get(f"contact_{k}") or "").strip() for k in ("name", "phone", "email")}
-    if any(contact.values()):
-        data["contact"] = contact
+        else:
+            data[name] = raw or None
+    data["contact"] = {
+        k: (form.get(f"contact_{k}") or "").strip() for k in ("name", "phone", "email")
+    }
     return data
 
 
@@ -661,10 +662,9 @@ async def portal_save(
     except ValidationError as exc:
         errors = views.field_errors(exc, lang, COMPANY_FIELDS)
         return _portal(request, ws, session, holder, values, errors, 422)
-    company, contact = body.to_domain(cid)
     try:
         out = await run_in_threadpool(
-            save_profile, holder, ws.principal, company, contact, "update" if exists else "create"
+            save_profile, holder, ws.principal, cid, body.patch(), "update" if exists else "create"
         )
     except ServiceError as exc:
         errors = {exc.field if exc.field in COMPANY_FIELDS else "_form": exc.message}
