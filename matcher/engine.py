@@ -35,6 +35,7 @@ from .constraints import (
 )
 from .dedupe import DuplicateIndex
 from .encode import CachingEncoder, EmbeddingCache, create_encoder, l2_normalise
+from .encode.cache import text_key
 from .errors import ConfigError, DataError, NotFittedError, ScenarioClosedError, UnknownIdError
 from .explain import (
     build_explanation,
@@ -524,6 +525,65 @@ class Engine:
         removed = self._remove_companies(list(dict.fromkeys(ids)))
         self._regroup()
         return removed
+
+    def erase_companies(self, ids: Iterable[str]) -> int:
+        """Remove firms and what is left of their text in the index (a deletion under data
+        protection, not an update): vocabulary terms no live firm or scenario uses any more
+        are renamed to placeholders (their column and IDF stay, so no score changes), every
+        vector and TF-IDF row no live firm owns (theirs, and those their earlier versions left)
+        is zeroed, so no saved copy holds them, and memos are cleared. Returns how many were
+        removed."""
+        self._check_fitted()
+        self._check_writable()
+        ids = list(dict.fromkeys(ids))
+        removed = self._remove_companies(ids)
+        self._regroup()
+        self._forget_unused_terms()
+        self._zero_unowned_rows()
+        self._terms_memo.clear()
+        self._pair_memo.clear()
+        self._informative_memo.clear()
+        return removed
+
+    def _zero_unowned_rows(self) -> None:
+        """Zero the profile, sentence and TF-IDF rows that no live firm owns."""
+        live = np.zeros(self._next_int, dtype=bool)
+        live[[self._int_of[c] for c in self.companies_]] = True
+        dim = self._doc_store.dim
+        for rows, store in (
+            (np.flatnonzero(~live), self._doc_store),
+            (np.flatnonzero(self._sent_owner[: self._next_sent] < 0), self._sent_store),
+        ):
+            for lo in range(0, len(rows), ADD_STEP):
+                part = rows[lo : lo + ADD_STEP]
+                store.put(part, np.zeros((len(part), dim), dtype=np.float32))
+        owned = np.zeros(self._lex.n_rows, dtype=bool)
+        owned[list(self._lex_rows.values())] = True
+        self._lex.zero(np.flatnonzero(~owned))
+
+    def _forget_unused_terms(self) -> int:
+        """Rename the vocabulary terms that no live firm's row and no scenario's text holds."""
+        n_terms = self._lexical.n_terms
+        used = np.zeros(n_terms, dtype=bool)
+        rows = np.fromiter(self._lex_rows.values(), dtype=np.int64, count=len(self._lex_rows))
+        if len(rows):
+            for lo in range(0, len(rows), ADD_STEP):  # in steps: a registry's rows are big
+                block = self._lex.take(np.sort(rows[lo : lo + ADD_STEP]))
+                used[np.unique(block.indices)] = True
+        texts = [normalise(st.scenario.text()) for st in self.scenarios_.values()]
+        if texts:
+            used[np.unique(self._lexical.transform(texts).indices)] = True
+        return self._lexical.forget_columns(np.flatnonzero(~used).tolist())
+
+    def text_keys(self, companies: Iterable[Company]) -> list[str]:
+        """The embedding-cache keys the texts of ``companies`` are stored under (the whole
+        profile and each of its sentences): what an erasure removes from the cache."""
+        fp = self.encoder.fingerprint
+        keys = []
+        for c in companies:
+            keys.append(text_key(fp, "passage", normalise(c.text())))
+            keys += [text_key(fp, "passage", normalise(t)) for t in self._sentences_of(c)]
+        return list(dict.fromkeys(keys))
 
     def upsert_scenarios(self, scenarios: Iterable[Scenario]) -> None:
         self._check_fitted()
@@ -1212,7 +1272,8 @@ class Engine:
         )
         enc_info = self._encoder_info()
         dim = int(enc_info["dim"])
-        if unused > COMPACT_SHARE:
+        compact = unused > COMPACT_SHARE
+        if compact:
             rows = self._write_compacted(folder, ids, dim)
         else:
             rows = [
@@ -1273,7 +1334,7 @@ class Engine:
             "encoder": enc_info,
             "config": self.config.to_dict(),
             "counts": {"scenarios": len(sids), "companies": len(ids), "sentences": live_sent},
-            "compacted": unused > COMPACT_SHARE,
+            "compacted": compact,
         }
         (folder / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2), "utf-8"

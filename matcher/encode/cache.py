@@ -6,6 +6,12 @@ one key list, plus segments: a save writes only the vectors added since the last
 segment (a company submission to a registry must not rewrite gigabytes), and once there are
 ``MAX_SEGMENTS`` of them the table is written whole again and they go. Every file is written
 to a temp name and renamed, keys after vectors, so a crash never leaves half an entry.
+
+Erasure: :meth:`EmbeddingCache.forget` lists keys in a tombstone file (key hashes only) at
+once, so no process reads or saves those vectors again, even one that loaded them before;
+:meth:`EmbeddingCache.compact` then rewrites the table without them and removes the segments.
+Tombstones are kept for ``TOMBSTONE_S`` (a week), so a process that was running when a key was
+erased cannot write it back, and then dropped at the next forget or compaction.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 MAX_SEGMENTS = 64
+TOMBSTONE_S = 7 * 24 * 3600.0
 
 
 def text_key(fingerprint: str, role: Role, text: str) -> str:
@@ -42,6 +51,7 @@ class EmbeddingCache:
         self._store: dict[str, dict[str, np.ndarray]] = {}
         self._dirty: set[str] = set()
         self._new: dict[str, list[str]] = {}  # keys put since the last save, per model
+        self._lock = threading.RLock()  # saves, erasures and compactions, one at a time
 
     def _files(self, fingerprint: str) -> tuple[Path, Path]:
         """The key list and matrix of one model; the digest keeps similar names apart."""
@@ -71,8 +81,83 @@ class EmbeddingCache:
                 parts += [(k, v) for _, k, v in self._segments(fingerprint)]
                 for keys_path, vecs_path in parts:
                     table.update(_read_part(keys_path, vecs_path))
+                for key in self._tombstones(fingerprint):
+                    table.pop(key, None)
             self._store[fingerprint] = table
         return table
+
+    def _tombstone_file(self, fingerprint: str) -> Path:
+        keys_file, _ = self._files(fingerprint)
+        return keys_file.with_name(keys_file.name[: -len(".keys.json")] + ".erased.json")
+
+    def _tombstones(self, fingerprint: str) -> dict[str, float]:
+        """Erased key → when, as on disk now (another process may have added some)."""
+        if self.folder is None:
+            return {}
+        try:
+            data = json.loads(self._tombstone_file(fingerprint).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def forget(self, fingerprint: str, keys: Iterable[str]) -> int:
+        """Erase ``keys``: gone from memory now, tombstoned on disk for every process; the
+        vectors leave the files at :meth:`compact`. Returns how many this cache held."""
+        keys = list(dict.fromkeys(keys))
+        with self._lock:
+            table = self._table(fingerprint)
+            held = sum(table.pop(k, None) is not None for k in keys)
+            if self.folder is not None:
+                now = time.time()
+                stones = {
+                    k: t for k, t in self._tombstones(fingerprint).items() if now - t < TOMBSTONE_S
+                }
+                stones.update(dict.fromkeys(keys, now))
+                self.folder.mkdir(parents=True, exist_ok=True)
+                _atomic_write(
+                    self._tombstone_file(fingerprint),
+                    lambda f: f.write(json.dumps(stones).encode()),
+                )
+            return held
+
+    def compact(self) -> int:
+        """Rewrite each model's table from what is on disk, without tombstoned keys, and
+        remove its segments; returns the number of vectors written."""
+        if self.folder is None or not self.folder.exists():
+            return 0
+        written = 0
+        with self._lock:
+            for stone in sorted(self.folder.glob("*.erased.json")):
+                stem = stone.name[: -len(".erased.json")]
+                keys_file = stone.with_name(stem + ".keys.json")
+                vec_file = stone.with_name(stem + ".npy")
+                fingerprint = next(
+                    (fp for fp in self._store if self._files(fp)[0] == keys_file), None
+                )
+                segments = []
+                for f in stone.parent.glob(f"{glob.escape(stem)}.*.keys.json"):
+                    number = f.name[len(stem) + 1 : -len(".keys.json")]
+                    if number.isdigit():
+                        segments.append((f, f.with_name(f"{stem}.{number}.npy")))
+                table = _read_part(keys_file, vec_file)
+                for k, v in sorted(segments):
+                    table.update(_read_part(k, v))
+                try:
+                    erased = set(json.loads(stone.read_text("utf-8")))
+                except (OSError, ValueError):
+                    erased = set()
+                for key in erased:
+                    table.pop(key, None)
+                if table or vec_file.exists():
+                    _write_part(keys_file, vec_file, list(table), table)
+                for k, v in segments:
+                    k.unlink(missing_ok=True)
+                    v.unlink(missing_ok=True)
+                if fingerprint is not None:
+                    for key in erased:
+                        self._store[fingerprint].pop(key, None)
+                written += len(table)
+        return written
 
     def get(self, fingerprint: str, key: str) -> np.ndarray | None:
         return self._table(fingerprint).get(key)
@@ -92,9 +177,16 @@ class EmbeddingCache:
         pile up (temp file + rename, never half a file)."""
         if self.folder is None or not self._dirty:
             return
+        with self._lock:
+            self._save()
+
+    def _save(self) -> None:
+        assert self.folder is not None
         self.folder.mkdir(parents=True, exist_ok=True)
         for fingerprint in sorted(self._dirty):
             table = self._store[fingerprint]
+            for key in self._tombstones(fingerprint):  # erased meanwhile, maybe elsewhere
+                table.pop(key, None)
             new = [k for k in self._new.pop(fingerprint, []) if k in table]
             keys_file, vec_file = self._files(fingerprint)
             segments = self._segments(fingerprint)

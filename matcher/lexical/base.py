@@ -29,4 +29,15 @@ class LexicalScorer(Protocol):
 
     def max_idf(self) -> float: ...
 
+    @property
+    def n_terms(self) -> int:
+        """Columns of the vectors (the vocabulary's size)."""
+        ...
+
+    def forget_columns(self, columns: Sequence[int]) -> int:
+        """Make the terms of ``columns`` unreadable (an erased firm's words) without changing
+        any vector: the columns stay, their terms become placeholders no text produces.
+        Returns how many terms were renamed."""
+        ...
+
     def save(self, folder: str | os.PathLike[str]) -> None: ...

@@ -71,6 +71,21 @@ class SparseRows:
         stacked = sp.vstack(parts, format="csr")
         return stacked[np.argsort(np.concatenate(order), kind="stable")]
 
+    def zero(self, positions: Sequence[int] | np.ndarray) -> None:
+        """Empty the rows at ``positions`` (rows no firm owns any more, on an erasure)."""
+        pos = np.asarray(positions, dtype=np.int64).reshape(-1)
+        if not len(pos) or not self._blocks:
+            return
+        which = np.searchsorted(self._starts, pos, side="right") - 1
+        for b in np.unique(which):
+            block = self._blocks[b]
+            rows = pos[which == b] - self._starts[b]
+            keep = np.ones(block.shape[0], dtype=np.float32)
+            keep[rows] = 0.0
+            emptied = sp.diags(keep, format="csr") @ block
+            emptied.eliminate_zeros()
+            self._blocks[b] = sp.csr_matrix(emptied, dtype=np.float32)
+
     def matrix(self) -> sp.csr_matrix:
         """All rows as one matrix (stacked when several blocks are held; nothing changes)."""
         if not self._blocks:

@@ -14,6 +14,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from ..errors import NotFittedError
 from .tokens import analyser
 
+ERASED = "\x00erased:"  # prefix of a term renamed by forget_columns
+
 
 class TfidfScorer:
     backend = "tfidf"
@@ -84,6 +86,27 @@ class TfidfScorer:
         if self._vectorizer is None:
             raise NotFittedError("TfidfScorer.max_idf called before fit")
         return float(self._vectorizer.idf_.max())
+
+    @property
+    def n_terms(self) -> int:
+        if self._vectorizer is None:
+            raise NotFittedError("TfidfScorer.n_terms called before fit")
+        return len(self._vectorizer.idf_)
+
+    def forget_columns(self, columns: Sequence[int]) -> int:
+        """Rename the terms of ``columns`` to ``ERASED + column``: normalised text holds no
+        control characters, so no text maps to them again, and every column keeps its IDF."""
+        if self._vectorizer is None:
+            raise NotFittedError("TfidfScorer.forget_columns called before fit")
+        wanted = {int(c) for c in columns}
+        if not wanted:
+            return 0
+        vocab = self._vectorizer.vocabulary_
+        gone = [t for t, j in vocab.items() if j in wanted and not t.startswith(ERASED)]
+        for t in gone:
+            j = vocab.pop(t)
+            vocab[f"{ERASED}{j}"] = j
+        return len(gone)
 
     def save(self, folder: str | os.PathLike[str]) -> None:
         if self._vectorizer is None:
