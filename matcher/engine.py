@@ -538,6 +538,9 @@ class Engine:
         ids = list(dict.fromkeys(ids))
         removed = self._remove_companies(ids)
         self._regroup()
+        gone = set(ids)
+        if not self._reference_set.isdisjoint(gone):  # removed ones were skipped already
+            self._set_reference([i for i in self._reference if i not in gone])
         self._forget_unused_terms()
         self._zero_unowned_rows()
         self._terms_memo.clear()

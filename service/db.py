@@ -89,3 +89,18 @@ def writing(session: Session) -> Iterator[Session]:
     with session.begin():
         session.connection(execution_options={WRITE: True})
         yield session
+
+
+def checkpoint(factory: sessionmaker[Session]) -> bool:
+    """SQLite: copy the write-ahead log into the database file and truncate it, so pages
+    an erasure overwrote (``secure_delete``) leave no older copy in ``-wal``. Returns whether
+    the log was emptied (readers in progress can hold it; the next erasure tries again)."""
+    bind = factory.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return True
+    raw = bind.raw_connection()
+    try:
+        busy, _, _ = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+    finally:
+        raw.close()

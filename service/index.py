@@ -36,13 +36,14 @@ from matcher.types import Company, Scenario
 
 from . import store
 from .config import Settings
-from .db import transaction
-from .errors import Unavailable
+from .db import checkpoint, transaction
+from .errors import Conflict, Unavailable
 from .rwlock import RWLock
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
 SAVE_RETRY_S = 30.0
+ERASE_RETRY_S = 30.0  # pending erasures are retried this often (a nightly run held them)
 
 
 @dataclass
@@ -53,6 +54,9 @@ class Change:
     removed_companies: list[str] = field(default_factory=list)
     scenarios: list[Scenario] = field(default_factory=list)
     removed_scenarios: list[str] = field(default_factory=list)
+    # removed_companies are erased (a deletion), not replaced; these cache keys go too
+    erase: bool = False
+    forget_keys: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(
@@ -77,6 +81,10 @@ class IndexHolder:
         self._last_save_try = 0.0
         self._batch_seen: str | None = None
         self._model_seen: str | None = None
+        self._erase_wanted = threading.Event()
+        self._eraser: threading.Thread | None = None
+        self._erase_lock = threading.Lock()
+        self.erase_error: str | None = None
 
     # ---------------------------------------------------------------- start and stop
     def start(self) -> None:
@@ -86,12 +94,18 @@ class IndexHolder:
         self.load_model()
         self._saver = threading.Thread(target=self._save_loop, name="index-saver", daemon=True)
         self._saver.start()
+        self._eraser = threading.Thread(target=self._erase_loop, name="eraser", daemon=True)
+        self._eraser.start()
+        self._erase_wanted.set()  # erasures a stop or crash left unfinished
 
     def stop(self) -> None:
         self._stop.set()
         self._save_wanted.set()
+        self._erase_wanted.set()
         if self._saver is not None:
             self._saver.join(timeout=60)
+        if self._eraser is not None:
+            self._eraser.join(timeout=60)
         self.save()
 
     def seed_if_empty(self) -> None:
@@ -264,7 +278,10 @@ class IndexHolder:
         with self._rw.write():
             engine = self.engine
             try:
-                if change.removed_companies:
+                if change.removed_companies and change.erase:
+                    engine.erase_companies(change.removed_companies)
+                    engine.encoder.cache.forget(engine.encoder.fingerprint, change.forget_keys)
+                elif change.removed_companies:
                     engine.remove_companies(change.removed_companies)
                 if change.companies:
                     engine.add_companies(change.companies)
@@ -277,6 +294,88 @@ class IndexHolder:
                 logger.exception("index update failed; repairing the index from the database")
                 self._sync()
         self._save_wanted.set()
+
+    # ---------------------------------------------------------------- erasure
+    def erase_soon(self) -> None:
+        """Wake the eraser: a deletion committed, its traces outside the database go next."""
+        self._erase_wanted.set()
+
+    def _erase_loop(self) -> None:
+        while not self._stop.is_set():
+            self._erase_wanted.wait(timeout=ERASE_RETRY_S)
+            if self._stop.is_set():
+                return
+            self._erase_wanted.clear()
+            try:
+                self.finish_erasures()
+            except Exception as exc:  # retried; /health shows it meanwhile
+                self.erase_error = f"{exc.__class__.__name__}: {exc}"
+                logger.exception("finishing erasures failed; retrying in %.0f s", ERASE_RETRY_S)
+
+    def text_keys(self, companies: Sequence[Company]) -> list[str]:
+        """The embedding-cache keys of these profiles' texts (none without an index)."""
+        engine = self.engine
+        return engine.text_keys(companies) if engine is not None else []
+
+    def pending_erasures(self) -> int:
+        with self.sessions() as s:
+            return len(store.pending_erasures(s))
+
+    def finish_erasures(self) -> int:
+        """Remove what pending deletions left outside the database: the firms' traces in the
+        batch folder (unless a nightly run holds it: that run removes them before it
+        finishes), the live index's unused rows and terms (saved at once), the embedding
+        cache's entries (tombstoned, then compacted) and SQLite's write-ahead log. Returns
+        the number of erasures finished."""
+        from matcher.batch.erase import erase_from_batch
+
+        from .nightly import exclusive
+
+        with self._erase_lock:
+            with self.sessions() as s:
+                rows = store.pending_erasures(s)
+                if not rows:
+                    self.erase_error = None
+                    return 0
+                erased = store.tombstones(s, [r.company_id for r in rows])
+                pending = [
+                    (r.id, r.company_id, r.batch_done_at, list(r.cache_keys or ())) for r in rows
+                ]
+            batch_ids = [rid for rid, _, batch_done, _ in pending if batch_done is None]
+            if batch_ids:
+                try:
+                    with exclusive(self.settings.batch_dir):
+                        erase_from_batch(self.settings.batch_dir, erased, self.settings.cache_dir)
+                    with transaction(self.sessions) as s:
+                        store.mark_erasures(s, batch_ids, batch=True)
+                    batch_ids = []
+                except Conflict:
+                    logger.info("a nightly run holds the batch folder; it erases the firms itself")
+            with self._writes:
+                engine = self.engine
+                if engine is not None:
+                    with self._rw.write():
+                        engine.erase_companies([cid for _, cid, _, _ in pending])
+                    cache = engine.encoder.cache
+                    cache.forget(
+                        engine.encoder.fingerprint, [k for *_, keys in pending for k in keys]
+                    )
+                    cache.compact()
+                    with self._save_lock:
+                        self._saved_version = -1
+                    self.save()
+                    if self.save_error is not None:
+                        raise OSError(self.save_error)
+            checkpoint(self.sessions)
+            done = [rid for rid, *_ in pending if rid not in batch_ids]
+            with transaction(self.sessions) as s:
+                store.mark_erasures(s, done, batch=False)
+            checkpoint(self.sessions)
+            self.erase_error = None
+            logger.info(
+                "erasures finished: %d (%d wait for a nightly run)", len(done), len(batch_ids)
+            )
+            return len(done)
 
     # ---------------------------------------------------------------- saving
     def _save_loop(self) -> None:

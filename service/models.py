@@ -199,3 +199,23 @@ class WebSessionRow(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ErasureRow(Base):
+    """A deleted firm whose traces outside the database (the batch folder's runs, snapshots
+    and index versions, the embedding cache, SQLite's log) are still being removed.
+
+    Written in the deletion's transaction, so a crash cannot lose it; ``cache_keys`` (hashes
+    of the firm's texts, never text) is cleared once done. ``id`` numbers the tombstone that
+    stands for the firm in history (``已删除企业 #id``)."""
+
+    __tablename__ = "erasures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    company_id: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cache_keys: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    batch_done_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

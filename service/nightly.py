@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.batch import BatchConfig, BatchInput, create_executor, read_snapshot, run_nightly
+from matcher.batch.erase import Tombstone, erase_from_batch, redact
 from matcher.config import EncoderConfig, EngineConfig
 
 from . import store
@@ -142,6 +143,7 @@ def run(
                 on_progress,
                 checkpoint,
             )
+            erased = erase_pending_in_batch(settings, sessions)
     except Exception as exc:
         with transaction(sessions) as s:
             row = s.get(BatchRunRow, row_id)
@@ -160,7 +162,7 @@ def run(
         row.status = "done"
         row.stage = "done"
         row.stages = result.stages
-        row.diff = result.diff
+        row.diff = redact(result.diff, erased | store.tombstones(s, _ids_in(result.diff)))
         row.snapshot_id = snap_id
         row.finished_at = dt.datetime.now(dt.UTC)
         store.audit(s, row.actor, "finish", "batch_run", str(row_id), {"run": result.run_id})
@@ -168,6 +170,30 @@ def run(
         out = s.get(BatchRunRow, row_id)
         assert out is not None
         return out
+
+
+def erase_pending_in_batch(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> dict[str, Tombstone]:
+    """Erase the firms deleted while the batch folder was held (a run was in progress) from
+    it; the caller holds the batch lock. Returns them."""
+    with sessions() as s:
+        rows = [r for r in store.pending_erasures(s) if r.batch_done_at is None]
+        erased = store.tombstones(s, [r.company_id for r in rows])
+    if rows:
+        erase_from_batch(settings.batch_dir, erased, settings.cache_dir)
+        with transaction(sessions) as s:
+            store.mark_erasures(s, [r.id for r in rows], batch=True)
+    return erased
+
+
+def _ids_in(diff: Any) -> set[str]:
+    """The firm ids a run's diff names."""
+    found: set[str] = set()
+    for entry in (diff or {}).get("scenarios", {}).values():
+        for side in ("entered", "left"):
+            found.update(e.get("company_id", "") for e in entry.get(side, []))
+    return found
 
 
 def _import_snapshot(s: Session, run_id: str, snap: dict[str, Any]) -> int:

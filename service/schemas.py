@@ -501,3 +501,7 @@ class HealthPublic(BaseModel):
     index_version: int
     saved_version: int = Field(description="the data version of the index copy on disk")
     save_error: str | None = Field(None, description="why the index could not be saved")
+    erasures_pending: int = Field(
+        0, description="deleted firms whose copies outside the database are still being removed"
+    )
+    erase_error: str | None = Field(None, description="why finishing an erasure failed")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from matcher.batch.erase import Tombstone, redact
 from matcher.catalogue import Catalogue, company_from_dict, scenario_from_dict
 from matcher.constraints import Controls
 from matcher.dedupe import name_key
@@ -25,9 +26,11 @@ from matcher.types import Company, Composite, Scenario
 from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from .models import (
     AuditRow,
+    BatchRunRow,
     CompanyRow,
     CompanyVersionRow,
     ControlRow,
+    ErasureRow,
     FeedbackRow,
     Meta,
     ScenarioRow,
@@ -504,12 +507,20 @@ def save_company(
     )
 
 
-def delete_company(s: Session, cid: str, actor: str) -> None:
-    """Remove the firm, its versions, feedback, controls and snapshot entries; keep only the
-    fact of the deletion (and of earlier changes) in the audit log, without details."""
+def delete_company(s: Session, cid: str, actor: str) -> tuple[ErasureRow, list[Company]]:
+    """Erase the firm from the database: its row, every version, feedback, controls and
+    snapshot entries go; audit details about it are blanked (the log keeps that it was
+    created, changed and deleted, by whom, when); nightly diffs name its tombstone instead.
+
+    Returns the erasure record (what is left to clean outside the database, done by
+    ``IndexHolder``) and every version's profile (whose cache entries must go too)."""
     row = s.get(CompanyRow, cid)
     if row is None:
         raise NotFound(f"no company {cid!r}")
+    texts = [company_from_dict({**v.profile, "id": cid}) for v in versions(s, cid)]
+    erasure = ErasureRow(company_id=cid, actor=actor)
+    s.add(erasure)
+    s.flush()
     for table in (FeedbackRow, ControlRow, SnapshotEntryRow, CompanyVersionRow):
         s.execute(delete(table).where(table.company_id == cid))
     s.delete(row)
@@ -518,7 +529,51 @@ def delete_company(s: Session, cid: str, actor: str) -> None:
         .where(AuditRow.entity == "company", AuditRow.entity_id == cid)
         .values(detail=None)
     )
-    audit(s, actor, "delete", "company", cid)
+    audit(s, actor, "delete", "company", cid, {"erasure": erasure.id})
+    redact_run_diffs(s, {cid: Tombstone.numbered(erasure.id)})
+    return erasure, texts
+
+
+def redact_run_diffs(s: Session, erased: Mapping[str, Tombstone]) -> int:
+    """Nightly runs' diffs with the erased firms replaced by their tombstones."""
+    n = 0
+    for run in s.scalars(select(BatchRunRow).where(BatchRunRow.diff.is_not(None))):
+        clean = redact(run.diff, erased)
+        if clean != run.diff:
+            run.diff = clean
+            n += 1
+    return n
+
+
+def tombstones(s: Session, ids: Iterable[str] | None = None) -> dict[str, Tombstone]:
+    """Erased firm id → its tombstone (the latest erasure of that id), for ``ids`` or all."""
+    q = select(ErasureRow.company_id, ErasureRow.id).order_by(ErasureRow.id)
+    if ids is not None:
+        q = q.where(ErasureRow.company_id.in_(list(ids)))
+    return {cid: Tombstone.numbered(n) for cid, n in s.execute(q)}
+
+
+def mark_erasures(s: Session, ids: Sequence[int], batch: bool) -> None:
+    """Record that erasures ``ids`` are done in the batch folder (``batch``) or everywhere."""
+    if not ids:
+        return
+    now = utcnow()
+    q = update(ErasureRow).where(ErasureRow.id.in_(list(ids)))
+    if batch:
+        s.execute(q.where(ErasureRow.batch_done_at.is_(None)).values(batch_done_at=now))
+    else:
+        s.execute(q.values(done_at=now, cache_keys=None))
+        s.execute(
+            update(ErasureRow)
+            .where(ErasureRow.id.in_(list(ids)), ErasureRow.batch_done_at.is_(None))
+            .values(batch_done_at=now)
+        )
+
+
+def pending_erasures(s: Session) -> list[ErasureRow]:
+    return list(
+        s.scalars(select(ErasureRow).where(ErasureRow.done_at.is_(None)).order_by(ErasureRow.id))
+    )
 
 
 def versions(s: Session, cid: str) -> list[CompanyVersionRow]:

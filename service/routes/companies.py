@@ -198,15 +198,21 @@ def delete_company(
     who: AdminOrOwner,
     holder: HolderDep,
 ) -> Response:
-    """Erase the firm: every version, its feedback and contact data leave the database, the
-    index and future exports; the audit log keeps only that it happened, by whom, when."""
+    """Erase the firm: its profile, every version, feedback and contact data leave the
+    database and the index at once; its copies in nightly runs, snapshots, saved indexes and
+    the embedding cache go within seconds after (``GET /health`` counts erasures still
+    pending); history keeps a tombstone (已删除企业 #n). The audit log keeps only that it
+    happened, by whom, when."""
     _own(who, company_id)
 
     def write(s: Session) -> tuple[None, Change]:
-        store.delete_company(s, company_id, who.actor)
-        return None, Change(removed_companies=[company_id])
+        erasure, texts = store.delete_company(s, company_id, who.actor)
+        keys = holder.text_keys(texts)
+        erasure.cache_keys = keys
+        return None, Change(removed_companies=[company_id], erase=True, forget_keys=keys)
 
     holder.write(write)
+    holder.erase_soon()
     return Response(status_code=204)
 
 

@@ -27,4 +27,6 @@ def health(holder: HolderDep, session: SessionDep) -> HealthPublic:
         index_version=holder.version,
         saved_version=holder.saved_version,
         save_error=holder.save_error,
+        erasures_pending=len(store.pending_erasures(session)),
+        erase_error=holder.erase_error,
     )
