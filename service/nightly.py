@@ -13,7 +13,7 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,7 @@ def run(
                 executor,
                 on_progress,
                 checkpoint,
+                erased_since(sessions),
             )
             erased = erase_pending_in_batch(settings, sessions)
     except Exception as exc:
@@ -170,6 +171,23 @@ def run(
         out = s.get(BatchRunRow, row_id)
         assert out is not None
         return out
+
+
+def erased_since(
+    sessions: sessionmaker[Session],
+) -> Callable[[Sequence[str]], dict[str, Tombstone]]:
+    """For the running job: which of its firms are no longer in the database."""
+
+    def check(ids: Sequence[str]) -> dict[str, Tombstone]:
+        with sessions() as s:
+            present = set(store.company_ids(s))
+            gone = [i for i in ids if i not in present]
+            if not gone:
+                return {}
+            known = store.tombstones(s, gone)
+        return {i: known.get(i, Tombstone("deleted", "已删除企业")) for i in gone}
+
+    return check
 
 
 def erase_pending_in_batch(

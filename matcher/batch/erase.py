@@ -135,14 +135,15 @@ def _write(path: Path, data: Any) -> None:
     atomic_write(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 
-def _erase_run(run_dir: Path, erased: Mapping[str, Tombstone]) -> bool:
+def drop_from_input(run_dir: Path, erased: Mapping[str, Tombstone]) -> bool:
+    """Drop the erased firms' profiles, feedback and controls from a run's captured input."""
     changed = False
     inp = run_dir / "input"
     companies = inp / "companies.jsonl"
     if companies.exists():
-        lines = companies.read_text("utf-8").splitlines()
-        kept = [x for x in lines if x.strip() and json.loads(x).get("id") not in erased]
-        if len(kept) != len([x for x in lines if x.strip()]):
+        lines = [x for x in companies.read_text("utf-8").splitlines() if x.strip()]
+        kept = [x for x in lines if json.loads(x).get("id") not in erased]
+        if len(kept) != len(lines):
             atomic_write(companies, "".join(x + "\n" for x in kept).encode("utf-8"))
             changed = True
     feedback = _read(inp / "feedback.json")
@@ -164,6 +165,11 @@ def _erase_run(run_dir: Path, erased: Mapping[str, Tombstone]) -> bool:
         if clean != controls:
             _write(inp / "controls.json", clean)
             changed = True
+    return changed
+
+
+def _erase_run(run_dir: Path, erased: Mapping[str, Tombstone]) -> bool:
+    changed = drop_from_input(run_dir, erased)
     diff = _read(run_dir / "diff.json")
     if diff is not None and (clean_diff := redact(diff, erased)) != diff:
         _write(run_dir / "diff.json", clean_diff)

@@ -50,12 +50,15 @@ from ..ltr import (
     vocabularies,
 )
 from ..types import Company, Match, Scenario
+from .erase import Tombstone, drop_from_input, erase_snapshot_folder
 from .executor import Executor
 from .snapshot import diff_snapshots, read_snapshot, write_snapshot
 
 __all__ = ["BatchConfig", "BatchInput", "BatchResult", "run_nightly", "STAGES"]
 
 logger = logging.getLogger(__name__)
+# the ids of a run's firms → those erased since its input was captured, with tombstones
+ErasedSince = Callable[[Sequence[str]], Mapping[str, Tombstone]]
 STAGES = ("encode", "index", "learn", "rerank", "diff")
 Progress = Callable[[str, int, int], None]
 
@@ -307,9 +310,12 @@ class NightlyJob:
         executor: Executor,
         progress: Progress | None = None,
         checkpoint: Callable[[str, str], None] | None = None,
+        erased: ErasedSince | None = None,
     ) -> None:
         self.config = config
         self.checkpoint = checkpoint
+        self.erased = erased
+        self.dropped: dict[str, Tombstone] = {}
         self.work = Path(work_dir)
         self.models = Path(models_dir)
         self.cache_dir = str(cache_dir) if cache_dir else None
@@ -355,6 +361,35 @@ class NightlyJob:
             for k, v in _read_json(inp / "controls.json", {}).items()
         }
         return BatchInput(scen, comps, fb, ctl)  # type: ignore[arg-type]
+
+    def _drop_erased(self, run_dir: Path, state: dict[str, Any], inp: BatchInput) -> BatchInput:
+        """Drop the firms erased since the input was captured (``erased`` asks the source of
+        truth) from everything this run has made so far, before it publishes more: its input,
+        unfinished stage outputs, the fitted engine (and its saved version once live) and
+        its snapshot. Returns the input without them."""
+        if self.erased is None:
+            return inp
+        gone = dict(self.erased([c.id for c in inp.companies]))
+        if not gone:
+            return inp
+        drop_from_input(run_dir, gone)
+        for stage in ("encode", "rerank"):
+            if not self._stage_done(state, stage):
+                shutil.rmtree(run_dir / stage, ignore_errors=True)
+        engine = self.engine
+        if engine is not None and not set(gone).isdisjoint(engine.companies_):
+            engine.erase_companies(list(gone))
+            if self._stage_done(state, "index"):  # its saved copy is live: saved again
+                engine.save(self.work / "index" / "versions" / run_dir.name)
+        snap = self.work / "snapshots" / run_dir.name
+        if snap.exists() and erase_snapshot_folder(snap, gone):
+            manifest = _read_json(snap / "manifest.json", {})
+            if "rerank" in state["stages"]:
+                state["stages"]["rerank"]["content_hash"] = manifest.get("content_hash")
+                _write_json(run_dir / "state.json", state)
+        self.dropped.update(gone)
+        logger.info("nightly %s: dropped %d firms erased meanwhile", run_dir.name, len(gone))
+        return self._load_input(run_dir)
 
     def _stage_done(self, state: dict[str, Any], stage: str) -> bool:
         return state["stages"].get(stage, {}).get("status") == "done"
@@ -405,14 +440,18 @@ class NightlyJob:
             state = _read_json(run_dir / "state.json")
             logger.info("resuming nightly run %s after stage %s", run_dir.name, state.get("stage"))
         run_id = run_dir.name
-        inp = self._load_input(run_dir)
+        inp = self._drop_erased(run_dir, state, self._load_input(run_dir))
         if not inp.companies or not inp.scenarios:
             raise DataError("nothing to rank: the run has no companies or no scenarios")
         try:
             self._encode(run_dir, state, inp)
+            inp = self._drop_erased(run_dir, state, inp)
             index_dir = self._index(run_dir, state, inp)
+            inp = self._drop_erased(run_dir, state, inp)
             model = self._learn(run_dir, state, inp)
+            inp = self._drop_erased(run_dir, state, inp)
             snap = self._rerank(run_dir, state, inp)
+            inp = self._drop_erased(run_dir, state, inp)
             diff = self._diff(run_dir, state, inp)
         except BaseException as exc:
             if not isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -507,6 +546,8 @@ class NightlyJob:
             inp.scenarios, inp.companies, progress=self.progress
         )
         encoded = engine.encoder.encoded
+        self.engine = engine
+        self._drop_erased(run_dir, state, inp)  # deleted while fitting: not published
         engine.save(target)  # atomic: a temp folder renamed into place
         self._point_reached("index", "mid")  # saved, not yet live
         _point(self.work / "index", run_dir.name)  # the switch: one atomic rename
@@ -867,8 +908,13 @@ def run_nightly(
     executor: Executor | None = None,
     progress: Progress | None = None,
     checkpoint: Callable[[str, str], None] | None = None,
+    erased: ErasedSince | None = None,
 ) -> BatchResult:
-    """Run (or resume) the nightly job; see the module docstring for what lands where."""
+    """Run (or resume) the nightly job; see the module docstring for what lands where.
+
+    ``erased(ids)``: which of the run's firms were erased since its input was captured (and
+    their tombstones); asked before each stage, so a deletion during a run is never
+    published by it."""
     from .local import LocalExecutor
 
     job = NightlyJob(
@@ -879,5 +925,6 @@ def run_nightly(
         executor or LocalExecutor(),
         progress,
         checkpoint,
+        erased,
     )
     return job.run(data)
