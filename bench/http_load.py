@@ -154,7 +154,9 @@ async def client(
             else:
                 sid = rng.choice(scenarios)
                 query: dict[str, Any] = {"top_k": 20}
-                if rng.random() < 0.5:
+                # filtered half the time, once some firm was seen to give feedback on (a
+                # filter can match no firm of a small data set, and then feedback never starts)
+                if tally.seen_firms and rng.random() < 0.5:
                     query["city"] = rng.choice(CITIES)
                 request = http.get(f"/scenarios/{sid}/matches", params=query, headers=recruiter)
             start = time.perf_counter()

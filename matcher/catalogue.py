@@ -72,16 +72,111 @@ def read_text(path: str | os.PathLike[str]) -> str:
         ) from exc
 
 
+MAX_MESSAGE = 300  # characters of a parser's or schema error's text kept in a DataError
+_MAX_ERRORS = 100  # schema errors collected before the first (in document order) is reported
+
+
+def _short(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to about ``limit`` characters, its start and end kept: jsonschema's
+    messages print the offending value (which may be a whole section of the file) before
+    what is wrong with it ("… is not of type 'object'")."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 2 // 3, limit // 3
+    return f"{text[:head]} …[{len(text) - head - tail} characters]… {text[-tail:]}"
+
+
 def _validate(doc: Any, schema_name: str, where: str) -> None:
+    import itertools
+
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(_schema(schema_name))
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    found = list(itertools.islice(validator.iter_errors(doc), _MAX_ERRORS))
+    errors = sorted(found, key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         e = errors[0]
-        loc = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise DataError(f"{where}: {loc}: {e.message}{more}")
+        loc = _short("/".join(str(p) for p in e.absolute_path) or "(top level)", 100)
+        n = len(errors) - 1
+        more = f" (+{n}{'+' if len(found) == _MAX_ERRORS else ''} more)" if n else ""
+        raise DataError(f"{where}: {loc}: {_short(e.message)}{more}")
+
+
+YAML_MAX_NODES = 1_000_000  # nodes a catalogue may stand for once its aliases are expanded
+YAML_MAX_EXPANSION = 10  # ... and at most this many times the nodes it writes out
+
+
+def _yaml_load(text: str) -> Any:
+    """YAML with its aliases bounded: a few aliases nested in each other ("billion laughs")
+    make a 1 KB file stand for gigabytes once validated or printed, so the composed node
+    graph is sized as if expanded before anything is built. Aliases as ``yaml.safe_dump``
+    writes them for shared values stay well inside the bounds; a recursive one is refused."""
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: Any) -> None:
+    """Refuse a node graph that stands for more than ``YAML_MAX_NODES`` nodes, or more than
+    ``YAML_MAX_EXPANSION`` times the nodes written (a scalar weighs one per 100 characters);
+    sizes are summed once per distinct node, so this is linear in the file."""
+    import yaml
+
+    def children(n: Any) -> list[Any]:
+        if isinstance(n, yaml.SequenceNode):
+            return list(n.value)
+        if isinstance(n, yaml.MappingNode):
+            return [x for pair in n.value for x in pair]
+        return []
+
+    def weight(n: Any) -> int:
+        return 1 + len(n.value) // 100 if isinstance(n, yaml.ScalarNode) else 1
+
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    written = 0
+    while stack:
+        n, done = stack.pop()
+        k = id(n)
+        if done:
+            on_path.discard(k)
+            size = weight(n) + sum(sizes[id(c)] for c in children(n))
+            if size > YAML_MAX_NODES:
+                raise DataError(
+                    f"line {n.start_mark.line + 1}: YAML aliases (*name) make this value stand "
+                    f"for more than {YAML_MAX_NODES} values once expanded; write the values "
+                    "out, with fewer aliases"
+                )
+            sizes[k] = size
+            written += weight(n)
+            continue
+        if k in sizes:
+            continue
+        on_path.add(k)
+        stack.append((n, True))
+        for c in children(n):
+            if id(c) in on_path:
+                raise DataError(
+                    f"line {c.start_mark.line + 1}: a YAML alias refers to a value that holds "
+                    "it (a recursive structure); write the values out"
+                )
+            if id(c) not in sizes:
+                stack.append((c, False))
+    total = sizes[id(root)]
+    if total > max(YAML_MAX_EXPANSION * written, 10_000):
+        raise DataError(
+            f"YAML aliases (*name) expand the {written} values written into {total}, more "
+            f"than {YAML_MAX_EXPANSION}×; write the values out, with fewer aliases"
+        )
 
 
 def _tuple(v: Any) -> tuple[str, ...]:
@@ -124,14 +219,13 @@ def parse_catalogue(text: str, where: str = "catalogue", yaml: bool = True) -> C
     """Parse and validate catalogue text (YAML, a superset of JSON, or strict JSON)."""
     p = where
     try:
-        if yaml:
-            import yaml as _yaml
-
-            doc = _yaml.safe_load(text)
-        else:
-            doc = json.loads(text)
+        doc = _yaml_load(text) if yaml else json.loads(text)
+    except DataError as exc:
+        raise DataError(f"{p}: {exc}") from exc
     except Exception as exc:  # yaml and json raise different types; report either plainly
-        raise DataError(f"{p}: cannot parse ({exc.__class__.__name__}: {exc})") from exc
+        raise DataError(
+            f"{p}: cannot parse ({exc.__class__.__name__}: {_short(str(exc))})"
+        ) from exc
     if isinstance(doc, dict):
         for o in doc.get("opportunities") or []:
             if isinstance(o, dict) and isinstance(o.get("published"), (_dt.date, _dt.datetime)):
@@ -149,13 +243,13 @@ def parse_catalogue(text: str, where: str = "catalogue", yaml: bool = True) -> C
     for o in opps:
         if o.parent_id not in known:
             raise DataError(
-                f"{p}: opportunity {o.id}: parent_id {o.parent_id!r} is not a composite id "
-                f"({', '.join(comp_ids[:5])}...)"
+                f"{p}: opportunity {o.id}: parent_id {_short(o.parent_id or '', 80)!r} is not a "
+                f"composite id ({', '.join(comp_ids[:5])}...)"
             )
         bad = [c for c in o.industry_codes if not table.is_known(c)]
         if bad:
             raise DataError(
-                f"{p}: opportunity {o.id}: unknown GB/T 4754-2017 code(s) {bad}; "
+                f"{p}: opportunity {o.id}: unknown GB/T 4754-2017 code(s) {bad[:10]}; "
                 "use 2-4 digit codes from the standard"
             )
     return Catalogue(zone=doc["zone"], composites=composites, opportunities=opps)

@@ -196,11 +196,24 @@ def cmd_match(args: argparse.Namespace) -> int:
         chain_position=args.chain,
     )
     matches = engine.match_scenario(args.scenario_id, top_k=args.top_k, filters=filters)
+    if args.city and args.city.strip():
+        _print_city_note(args.city, to_stderr=args.json)
     if args.json:
         print(json.dumps([_match_json(m) for m in matches], ensure_ascii=False, indent=1))
         return 0
     _print_matches(matches, f"{args.scenario_id}: firms", lambda m: m.company_name)
     return 0
+
+
+def _print_city_note(city: str, to_stderr: bool) -> None:
+    """Say how ``--city`` was read: ``city: Fuzhou matched 福州市 (福建省) and 抚州市 (江西省)``."""
+    from .places import resolve
+
+    place = resolve(city)
+    note = f"city: {place.describe()}"
+    if place.ambiguous:
+        note += " (ambiguous: firms in any of them are listed)"
+    print(note, file=sys.stderr if to_stderr else sys.stdout)
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
@@ -448,7 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--top-k", type=_positive_int, default=10)
     sp.add_argument("--json", action="store_true", help="print Match records as JSON")
     sp.add_argument("--industry", help="filter: GB/T 4754 code prefix, e.g. 38")
-    sp.add_argument("--city", help="filter: city")
+    sp.add_argument(
+        "--city", help="filter: a place and what lies in it (晋江, 晉江市, Jinjiang, 泉州, 福建)"
+    )
     sp.add_argument("--min-capital", type=float, help="filter: registered capital ≥ (万元)")
     sp.add_argument("--chain", choices=["upstream", "midstream", "downstream", "service"])
     sp.set_defaults(func=cmd_match)

@@ -4,6 +4,11 @@ Rows are the engine's integer firm ids. A filter over a million firms is a handf
 comparisons (milliseconds) instead of a million calls of
 :func:`~matcher.constraints.passes_filters` (about a second); the result is the same set, which
 the tests check against that function.
+
+A firm's city is stored as a code of the form it was written in; each form knows the
+divisions it belongs to (:func:`matcher.places.resolve`: itself and its ancestors), so a city
+filter is one lookup table over the forms, indexed by every row's code: ``晋江``, ``晉江市``
+and ``Jinjiang`` pass the same firms, and ``泉州`` passes them too.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from .constraints import Filters
+from .places import resolve
 from .types import Company
 
 __all__ = ["FilterColumns"]
 
 _MAX_CERT_BITS = 64
+_FEW_FORMS = 6
 
 
 class FilterColumns:
@@ -33,7 +40,9 @@ class FilterColumns:
         self._space = np.zeros(0, dtype=np.float64)
         self._has_space = np.zeros(0, dtype=bool)
         self._cert_bits = np.zeros(0, dtype=np.uint64)
-        self._city_codes: dict[str, int] = {}
+        self._city_codes: dict[str, int] = {}  # the city as written (stripped) → its form code
+        self._place_forms: dict[str, set[int]] = {}  # division or unknown-place id → form codes
+        self._forms_placed = 0  # forms resolved into _place_forms (on the first city filter)
         self._chain_codes: dict[str, int] = {}
         self._cert_bit: dict[str, int] = {}
         self._cert_rows: dict[str, set[int]] = {}  # certificates beyond the 64 bits
@@ -67,8 +76,7 @@ class FilterColumns:
             self.drop(row)
         self._grow(row)
         self.alive[row] = True
-        city = (company.city or "").strip().lower()
-        self._city[row] = self._city_codes.setdefault(city, len(self._city_codes))
+        self._city[row] = self._city_code(company.city)
         chain = company.chain_position
         if chain is None:
             self._chain[row] = -1
@@ -93,6 +101,39 @@ class FilterColumns:
         self._row_codes[row] = tuple(codes)
         for code in set(codes):
             self._code_rows.setdefault(code, set()).add(row)
+
+    def _city_code(self, city: str | None) -> int:
+        written = (city or "").strip()
+        code = self._city_codes.get(written)
+        if code is None:
+            code = self._city_codes[written] = len(self._city_codes)
+        return code
+
+    def _place_new_forms(self) -> None:
+        # resolved when a city filter first needs them, so a process that never filters by
+        # city never loads the division table
+        forms = list(self._city_codes.items())[self._forms_placed :]
+        for written, code in forms:
+            if written:
+                for member in resolve(written).members:
+                    self._place_forms.setdefault(member, set()).add(code)
+        self._forms_placed += len(forms)
+
+    def _city_mask(self, city: str) -> np.ndarray:
+        if self._forms_placed < len(self._city_codes):
+            self._place_new_forms()
+        forms: set[int] = set()
+        for member in resolve(city).required:
+            forms |= self._place_forms.get(member, set())
+        codes = self._city[: self._size]
+        if len(forms) <= _FEW_FORMS:  # a few comparisons beat a gather (1M rows: 0.3 vs 2.5 ms)
+            mask = np.zeros(self._size, dtype=bool)
+            for form in forms:
+                mask |= codes == form
+            return mask
+        lut = np.zeros(len(self._city_codes), dtype=bool)
+        lut[np.fromiter(forms, dtype=np.int64, count=len(forms))] = True
+        return np.take(lut, codes)
 
     def drop(self, row: int) -> None:
         """Forget the firm at ``row`` (no-op when absent)."""
@@ -127,9 +168,8 @@ class FilterColumns:
                 if code.startswith(f.industry_prefix):
                     rows |= members
             m &= self._rows_mask(rows)
-        if f.city:
-            city = self._city_codes.get(f.city.strip().lower())
-            m &= self._city[:n] == (-2 if city is None else city)
+        if f.city and f.city.strip():
+            m &= self._city_mask(f.city)
         if f.min_capital_wan is not None:
             m &= ~(self._capital[:n] < f.min_capital_wan)
         if f.space_min_m2 is not None:

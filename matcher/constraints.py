@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .places import city_passes
 from .types import Company, Scenario
 
 __all__ = ["Controls", "Filters", "structured_score", "strength", "hard_failures", "passes_filters"]
@@ -52,7 +53,7 @@ class Controls:
 def passes_filters(company: Company, codes: Sequence[str], f: Filters) -> bool:
     if f.industry_prefix and not any(c.startswith(f.industry_prefix) for c in codes):
         return False
-    if f.city and (company.city or "").strip().lower() != f.city.strip().lower():
+    if f.city and f.city.strip() and not city_passes(company.city, f.city):
         return False
     if f.min_capital_wan is not None and (company.registered_capital_wan or 0) < f.min_capital_wan:
         return False

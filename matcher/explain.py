@@ -246,7 +246,9 @@ def matched_terms(
         if pos >= 0:
             take(pos, pos + len(k))
     candidates = {p for t in _common_cjk(scen_lower, prof_lower) for p in _snap(t, prof_lower)}
-    ordered = sorted((t for t in candidates if t and t in scen_lower), key=len, reverse=True)
+    # Longest first, then by the term itself: a set's order changes with the hash seed, and
+    # the order decides which overlapping spans are taken and which six terms are shown.
+    ordered = sorted((t for t in candidates if t and t in scen_lower), key=lambda t: (-len(t), t))
     scen_words = set(_WORD.findall(scen_lower))
     ordered += sorted(
         {w for w in _WORD.findall(prof_lower) if w not in EN_STOP and w in scen_words}

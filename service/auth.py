@@ -106,7 +106,9 @@ def lookup(session: Session, key: str) -> Principal | None:
 
 
 def limit_rate(request: Request, principal: Principal) -> None:
-    """Spend one request of the key's allowance; 429 with ``Retry-After`` when it is used up."""
+    """Spend one request of the key's allowance, and for a heavy request take one of the
+    key's slots (``service.limits.HeavySlot``); 429 with ``Retry-After`` when either is
+    used up."""
     per_minute = principal.rate_per_min or request.app.state.settings.rate_limit
     wait = request.app.state.limiter.take(principal.key_id, per_minute)
     if wait > 0:
@@ -114,6 +116,9 @@ def limit_rate(request: Request, principal: Principal) -> None:
             f"this key may send {per_minute} requests a minute; retry in {math.ceil(wait)} s",
             math.ceil(wait),
         )
+    heavy = request.scope.get("matcher.heavy")  # service.limits.HEAVY_SCOPE_KEY
+    if heavy is not None:
+        heavy.take(principal.key_id)
 
 
 bearer = HTTPBearer(auto_error=False, description="an API key from `matcher keys create`")

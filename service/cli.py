@@ -75,7 +75,7 @@ def keys(args: argparse.Namespace) -> int:
                     rate = f"{r.rate_per_min}/min" if r.rate_per_min else "default rate"
                     print(
                         f"{r.id:>4}  {r.prefix}…  {r.role:<9} {r.company_id or '-':<16} "
-                        f"{rate:<12} {state}"
+                        f"{rate:<12} {state:<16} {r.name or '-'}"
                     )
         elif args.keys_command == "revoke":
             with transaction(sessions) as s:

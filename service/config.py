@@ -52,6 +52,22 @@ class Settings(BaseSettings):
     rate_limit: int = Field(
         1200, ge=1, le=1_000_000, description="requests per minute per API key (keys may differ)"
     )
+    heavy_per_key: int = Field(
+        2,
+        ge=1,
+        le=1000,
+        description="heavy requests (exports, imports, catalogue uploads, large searches) one "
+        "API key may have in progress at once; more get 429 with Retry-After",
+    )
+    heavy_total: int = Field(
+        8, ge=1, le=10_000, description="heavy requests in progress at once, all keys together"
+    )
+    heavy_results: int = Field(
+        100,
+        ge=1,
+        description="a search or ranking asking for more results than this (top_k × page) "
+        "counts as heavy",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS (closed when empty)"
     )

@@ -37,7 +37,19 @@ def make_db(url: str) -> DbEngine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # owner only, as the index folder is (it holds contacts): created 0600 before
+            # SQLite opens it, whose -wal and -shm files then take the same mode; a file an
+            # earlier version made 0644 is narrowed
+            if not path.exists():
+                path.touch(mode=0o600, exist_ok=True)
+            for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                try:
+                    if f.exists() and f.stat().st_mode & 0o077:
+                        f.chmod(0o600)
+                except OSError as exc:  # another user's file: leave it, say so
+                    logger.warning("could not make %s owner-only: %s", f, exc)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     db = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":

@@ -1,7 +1,9 @@
 """Ranked lists as CSV (UTF-8 with BOM, so Excel reads Chinese) and XLSX, with Chinese headers.
 
-Cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab
-or carriage return) are prefixed with an apostrophe.
+In CSV, cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, tab or carriage return) are prefixed with an apostrophe. In XLSX every text is stored
+as a text cell, which a spreadsheet never runs, so it keeps its own first character (a phone
+``+86 …`` stays ``+86 …``).
 """
 
 from __future__ import annotations
@@ -41,13 +43,25 @@ HEADERS = [
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def download_headers(filename: str) -> dict[str, str]:
+    """Headers of an export download: an attachment that no browser or proxy cache keeps
+    (it carries contacts: names, phones, emails)."""
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
 def safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: an apostrophe before a formula-like start."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
 
 
 def rows(matches: Sequence[Match], companies: dict[str, Company]) -> list[list[Any]]:
+    """The export's rows, values as stored (each format makes them safe its own way)."""
     out = []
     for m in matches:
         c = companies.get(m.company_id)
@@ -72,14 +86,14 @@ def rows(matches: Sequence[Match], companies: dict[str, Company]) -> list[list[A
                 "是" if m.pinned else "",
             ]
         )
-    return [[safe_cell(v) for v in r] for r in out]
+    return out
 
 
 def to_csv(matches: Sequence[Match], companies: dict[str, Company]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADERS)
-    writer.writerows(rows(matches, companies))
+    writer.writerows([safe_cell(v) for v in r] for r in rows(matches, companies))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -60,6 +60,10 @@ class CompanyRow(Base):
     name: Mapped[str] = mapped_column(String(300))
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     name_key: Mapped[str] = mapped_column(String(300), index=True)
+    # the name folded (NFKC, traditional → simplified, case) for ?q=, and the current city's
+    # divisions (matcher.places: "福建省/泉州市/晋江市"; the firm's own form stays in the profile)
+    name_folded: Mapped[str] = mapped_column(String(300), default="")
+    city_canonical: Mapped[str | None] = mapped_column(Text, nullable=True)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

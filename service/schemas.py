@@ -34,8 +34,10 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u20
 
 
 def _dropped(ch: str) -> bool:
-    """Control characters (NUL breaks PostgreSQL), bidirectional controls, lone surrogates and
-    Unicode noncharacters (U+FDD0–FDEF, U+xFFFE/xFFFF)."""
+    """Control characters (NUL breaks PostgreSQL), bidirectional controls, lone surrogates,
+    Unicode noncharacters (U+FDD0–FDEF, U+xFFFE/xFFFF) and tag characters (U+E0000–E007F:
+    invisible text hidden inside a name; a subdivision flag such as England's, black flag plus
+    tags, becomes the black flag 🏴)."""
     if ch in _KEEP_CONTROLS:
         return False
     code = ord(ch)
@@ -44,6 +46,7 @@ def _dropped(ch: str) -> bool:
         or unicodedata.category(ch) in ("Cc", "Cs")
         or 0xFDD0 <= code <= 0xFDEF
         or code & 0xFFFE == 0xFFFE
+        or 0xE0000 <= code <= 0xE007F
     )
 
 
@@ -56,18 +59,50 @@ def clean(value: Any) -> Any:
     return text.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
 
 
+# Letters and symbols that draw nothing: Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), the
+# blank Braille pattern (U+2800) and the other default-ignorable code points that are not
+# format characters (combining grapheme joiner, Khmer inherent vowels, Mongolian and other
+# variation selectors, shorthand format controls).
+_BLANK_RANGES = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0x1BCA0, 0x1BCA3),
+    (0xE0000, 0xE0FFF),
+)
+
+
+def _shows(ch: str) -> bool:
+    """Whether ``ch`` draws something by itself: not whitespace, not a format character or a
+    combining mark (nothing to sit on), not one of :data:`_BLANK_RANGES`."""
+    if ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Mn", "Me"):
+        return False
+    code = ord(ch)
+    return not any(lo <= code <= hi for lo, hi in _BLANK_RANGES)
+
+
 def visible(value: str) -> str:
-    if not any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value):
-        raise ValueError("is empty or only whitespace / invisible characters")
+    """Refuse text with nothing to see: empty, whitespace, or only invisible characters (a
+    name of Hangul fillers U+3164 or blank Braille U+2800 looks empty in every list)."""
+    if not any(_shows(ch) for ch in value):
+        raise ValueError(
+            "is empty or only whitespace / invisible characters (such as U+3164 or U+2800); "
+            "write visible text"
+        )
     return value
 
 
 Clean = BeforeValidator(clean)
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-ShortText = Annotated[str, Clean, StringConstraints(max_length=300), AfterValidator(visible)]
-LongText = Annotated[str, Clean, StringConstraints(max_length=MAX_TEXT), AfterValidator(visible)]
-Note = Annotated[str, Clean, StringConstraints(max_length=2000)]
-Term = Annotated[str, Clean, StringConstraints(max_length=200), AfterValidator(visible)]
+ShortText = Annotated[str, StringConstraints(max_length=300), Clean, AfterValidator(visible)]
+LongText = Annotated[str, StringConstraints(max_length=MAX_TEXT), Clean, AfterValidator(visible)]
+Note = Annotated[str, StringConstraints(max_length=2000), Clean]
+Term = Annotated[str, StringConstraints(max_length=200), Clean, AfterValidator(visible)]
 Plain = Annotated[str, Clean]
 ChainPosition = Literal["upstream", "midstream", "downstream", "service"]
 Stage = Literal["shortlisted", "contacted", "visited", "signed", "rejected"]
@@ -90,12 +125,53 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+_EXTENSION = ("转", "轉", "分机", "分機")  # "0595-12345678 转 801"
+
+
+def _phone(value: str) -> str:
+    """A phone number ``phonenumbers`` finds valid, read as Chinese unless it starts with
+    ``+``: a mobile (13812345678), a landline with its area code (0595-12345678), +86 …, a
+    foreign +CC number, an extension (转 801, ext. 801, x801). Stored as written; "" clears."""
+    if not value:
+        return value
+    import phonenumbers
+
+    text = value
+    for word in _EXTENSION:
+        text = text.replace(word, " ext. ")
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            "not a valid phone number; write one number with its area code, e.g. "
+            "13812345678, 0595-12345678, +86 595 1234 5678, 0595-12345678 转 801"
+        )
+    return value
+
+
+def _email(value: str) -> str:
+    """An address ``email-validator`` accepts (syntax only: no DNS look-up, the service runs
+    offline); stored as written; "" clears."""
+    if not value:
+        return value
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address ({exc}); e.g. zhang@example.com") from None
+    return value
+
+
 class Contact(Strict):
-    """A contact person: personal data, shown only to recruiters and the firm itself."""
+    """A contact person: personal data, shown only to recruiters and the firm itself. Phone
+    and email are checked (``_phone``, ``_email``) and kept as written; "" clears a field."""
 
     name: Annotated[str, Clean, StringConstraints(max_length=100)] = ""
-    phone: Annotated[str, Clean, StringConstraints(max_length=50)] = ""
-    email: Annotated[str, Clean, StringConstraints(max_length=200)] = ""
+    phone: Annotated[str, Clean, StringConstraints(max_length=50), AfterValidator(_phone)] = ""
+    email: Annotated[str, Clean, StringConstraints(max_length=200), AfterValidator(_email)] = ""
 
 
 class CompanyFields(Strict):
@@ -109,7 +185,7 @@ class CompanyFields(Strict):
     )
     products: list[Term] | None = Field(None, max_length=100)
     industry_codes: list[IndustryCode] | None = Field(None, max_length=20)
-    city: Annotated[str, Clean, StringConstraints(max_length=100)] | None = None
+    city: Annotated[str, StringConstraints(max_length=100), Clean] | None = None
     founded: int | None = Field(None, ge=1800, le=2100)
     registered_capital_wan: Amount | None = None
     employees: int | None = Field(None, ge=0, le=10_000_000)
@@ -269,11 +345,39 @@ class MatchPublic(BaseModel):
     pinned: bool = False
 
 
+class PlaceResolved(BaseModel):
+    """What a city filter resolved to (``matcher.places``)."""
+
+    value: str = Field(description="the filter as sent")
+    places: list[str] = Field(
+        description="the divisions it matched (official names), or its folded form if unknown"
+    )
+    paths: list[str] = Field(description="each division with its ancestors: 福建省/泉州市/晋江市")
+    known: bool = Field(description="false: not in the division table, matched as written")
+    ambiguous: bool = Field(description="it can mean several divisions; all of them matched")
+    note: str = Field(description="one line: 'Fuzhou matched 福州市 (福建省) and 抚州市 (江西省)'")
+
+
+class FiltersResolved(BaseModel):
+    city: PlaceResolved | None = None
+
+
 class MatchesPublic(BaseModel):
     data: list[MatchPublic]
     count: int
     page: int = 1
     top_k: int = 20
+    filters_resolved: FiltersResolved = Field(
+        default_factory=FiltersResolved,
+        description="how the filters were read: the divisions a city filter matched",
+    )
+
+
+class SearchPublic(MatchesPublic):
+    """A free-text search's firms; the search text comes back once, here, not in each match
+    (its ``scenario_title`` is empty: 200 copies of a 5,000-character query made 3 MB)."""
+
+    text: str = Field(description="the search text as read (cleaned)")
 
 
 class CompanySaved(BaseModel):
@@ -294,13 +398,13 @@ class CompanySaved(BaseModel):
 class ScenarioFields(Strict):
     title_zh: ShortText
     description_zh: LongText
-    title_en: Annotated[str, Clean, StringConstraints(max_length=300)] = ""
-    description_en: Annotated[str, Clean, StringConstraints(max_length=MAX_TEXT)] = ""
+    title_en: Annotated[str, StringConstraints(max_length=300), Clean] = ""
+    description_en: Annotated[str, StringConstraints(max_length=MAX_TEXT), Clean] = ""
     keywords: list[Term] = Field(default_factory=list, max_length=100)
     industry_codes: list[IndustryCode] = Field(default_factory=list, max_length=20)
     chain_position: ChainPosition | None = None
     value_yi: Amount | None = None
-    park: Annotated[str, Clean, StringConstraints(max_length=200)] | None = None
+    park: Annotated[str, StringConstraints(max_length=200), Clean] | None = None
     space_offered_m2: Amount | None = None
     investment_min_yi: Amount | None = None
     status: Literal["open", "in_talks", "closed"] = "open"
@@ -372,7 +476,7 @@ class CatalogueUploaded(BaseModel):
 
 class SearchFilters(Strict):
     industry: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")] | None = None
-    city: Annotated[str, Clean, StringConstraints(min_length=1, max_length=100)] | None = None
+    city: Annotated[str, StringConstraints(min_length=1, max_length=100), Clean] | None = None
     min_capital_wan: Amount | None = None
     space_min_m2: Amount | None = None
     space_max_m2: Amount | None = None
@@ -381,7 +485,7 @@ class SearchFilters(Strict):
 
 
 class SearchCreate(Strict):
-    text: Annotated[str, Clean, StringConstraints(max_length=5000), AfterValidator(visible)]
+    text: Annotated[str, StringConstraints(max_length=5000), Clean, AfterValidator(visible)]
     top_k: int = Field(20, ge=1, le=200)
     filters: SearchFilters = Field(default_factory=SearchFilters)
 
@@ -399,7 +503,10 @@ class FeedbackPublic(BaseModel):
     company_id: str
     stage: str
     note: str | None
-    actor: str
+    actor: str  # ``key:N``, as the audit log names it
+    actor_name: str | None = Field(
+        None, description="the name of the key that gave it (revoked keys too); null: unnamed"
+    )
     created_at: dt.datetime
 
 
@@ -451,7 +558,7 @@ class ImportReport(BaseModel):
 class KeyCreate(Strict):
     role: Role
     company_id: Id | None = None
-    name: Annotated[str, Clean, StringConstraints(max_length=200)] | None = None
+    name: Annotated[str, StringConstraints(max_length=200), Clean] | None = None
     rate_per_min: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
         None, description="requests per minute this key may send (default: the service's)"
     )

@@ -21,6 +21,8 @@ from matcher.batch.erase import Tombstone, redact
 from matcher.catalogue import Catalogue, company_from_dict, scenario_from_dict
 from matcher.constraints import Controls
 from matcher.dedupe import name_key
+from matcher.normalise import normalise
+from matcher.places import resolve as resolve_place
 from matcher.types import Company, Composite, Scenario
 
 from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
@@ -276,12 +278,25 @@ def company_ids(s: Session) -> list[str]:
     return list(s.scalars(select(CompanyRow.id)))
 
 
+def fold_name(name: str) -> str:
+    """A name as ``?q=`` compares it: NFKC, traditional → simplified, lower case (晉江 is 晋江)."""
+    return normalise(name).lower()[:300]
+
+
+def city_canonical(city: object) -> str | None:
+    """The divisions a written city resolves to (:mod:`matcher.places`), as stored."""
+    written = str(city or "").strip()
+    return resolve_place(written).canonical if written else None
+
+
 def list_companies(
     s: Session, offset: int, limit: int, q: str | None = None
 ) -> tuple[list[tuple[CompanyRow, CompanyVersionRow]], int]:
+    """One page of firms by id; ``q``: the folded name contains the folded ``q``."""
     base = select(CompanyRow)
-    if q:
-        base = base.where(CompanyRow.name.contains(q, autoescape=True))
+    folded = fold_name(q) if q else ""
+    if folded:
+        base = base.where(CompanyRow.name_folded.contains(folded, autoescape=True))
     total = int(s.scalar(select(func.count()).select_from(base.subquery())) or 0)
     stmt = (
         select(CompanyRow, CompanyVersionRow)
@@ -294,8 +309,8 @@ def list_companies(
         .offset(offset)
         .limit(limit)
     )
-    if q:
-        stmt = stmt.where(CompanyRow.name.contains(q, autoescape=True))
+    if folded:
+        stmt = stmt.where(CompanyRow.name_folded.contains(folded, autoescape=True))
     return [(r, v) for r, v in s.execute(stmt).all()], total
 
 
@@ -442,6 +457,8 @@ def save_company(
             name=name,
             credit_code=profile.get("credit_code"),
             name_key=name_key(name),
+            name_folded=fold_name(name),
+            city_canonical=city_canonical(profile.get("city")),
             current_version=1,
         )
         s.add(row)
@@ -491,6 +508,8 @@ def save_company(
     target.current_version = n
     target.name = name
     target.name_key = name_key(name)
+    target.name_folded = fold_name(name)
+    target.city_canonical = city_canonical(merged.profile.get("city"))
     target.credit_code = merged.profile.get("credit_code")
     target.updated_at = utcnow()
     s.flush()
@@ -763,6 +782,8 @@ def _insert_companies(s: Session, companies: Sequence[Company], actor: str) -> i
                     "name": c.name,
                     "credit_code": c.credit_code,
                     "name_key": name_key(c.name),
+                    "name_folded": fold_name(c.name),
+                    "city_canonical": city_canonical(c.city),
                     "current_version": 1,
                     "created_at": now,
                     "updated_at": now,

@@ -76,3 +76,46 @@ def test_more_than_64_certificates(data_companies):
     cols.drop(90)
     assert not cols.mask(Filters(certifications=("cert90",))).any()
     assert np.flatnonzero(cols.mask(Filters(certifications=("cert95", "common")))).tolist() == [95]
+
+
+def test_city_filter_folds_forms_aliases_and_hierarchy(data_companies):
+    base = list(data_companies)[0]
+    cities = [
+        "晋江市",
+        "晉江市",
+        "Jinjiang",
+        "晋江",
+        "泉州市",
+        "厦门市",
+        "Fuzhou",
+        "抚州市",
+        "福州市",
+        "Singapore",
+        None,
+    ]
+    firms = [replace(base, id=f"c{i}", city=c) for i, c in enumerate(cities)]
+    cols = FilterColumns()
+    for row, c in enumerate(firms):
+        cols.put(row, c, c.industry_codes)
+
+    live = dict(enumerate(firms))
+
+    def rows(city):
+        got = np.flatnonzero(cols.mask(Filters(city=city))).tolist()
+        assert got == [i for i, c in live.items() if passes_filters(c, (), Filters(city=city))]
+        return got
+
+    for form in ["晋江", "晋江市", "晉江市", "Jinjiang City"]:
+        assert rows(form) == [0, 1, 2, 3], form
+    assert rows("泉州") == [0, 1, 2, 3, 4]
+    assert rows("福建") == [0, 1, 2, 3, 4, 5, 6, 8]  # Fuzhou may be 福州 (福建) or 抚州 (江西)
+    assert rows("Fuzhou") == [6, 7, 8]
+    assert rows("福州") == [6, 8]
+    assert rows("singapore") == [9]
+    assert rows("nowhere") == []
+    cols.drop(1)
+    del live[1]
+    live[4] = replace(firms[4], city="廈門")
+    cols.put(4, live[4], ())
+    assert rows("泉州") == [0, 2, 3]
+    assert rows("Xiamen") == [4, 5]

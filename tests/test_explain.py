@@ -1,4 +1,8 @@
+import json
+import os
 import re
+import subprocess
+import sys
 
 from matcher.explain import build_explanation, matched_terms, split_sentences
 from matcher.normalise import normalise
@@ -92,3 +96,28 @@ def test_common_substrings_are_the_longest_at_each_position():
     ]:
         assert _common_cjk(a, b) == brute(a, b)
     assert _common_cjk(a, "动力电池回收") == ["动力电池"]
+
+
+_TERMS_SCRIPT = """
+import json
+from matcher.explain import matched_terms
+from matcher.normalise import normalise
+scen = normalise("征集储能电站、光伏组件、氢能装备、风电叶片、智能电网、锂电材料企业")
+profile = "本公司生产光伏组件、锂电材料和风电叶片，并建设储能电站、智能电网与氢能装备。"
+print(json.dumps(matched_terms(scen, [], profile)))
+"""
+
+
+def test_matched_terms_do_not_depend_on_the_hash_seed():
+    # Six shared terms of one length: their order came from iterating a set, which each
+    # process orders by its own hash seed. Now: longest first, then by the term.
+    outs = []
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        r = subprocess.run(
+            [sys.executable, "-c", _TERMS_SCRIPT], env=env, capture_output=True, text=True
+        )
+        assert r.returncode == 0, r.stderr
+        outs.append(json.loads(r.stdout))
+    expected = sorted(["储能电站", "光伏组件", "氢能装备", "风电叶片", "智能电网", "锂电材料"])
+    assert outs == [expected] * 3

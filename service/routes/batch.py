@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import nightly
 from ..auth import Admin, Staff
 from ..config import Settings
 from ..deps import HolderDep, SessionDep, SettingsDep
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..index import IndexHolder
 from ..models import BatchRunRow
 from ..schemas import Strict
@@ -113,12 +116,44 @@ def list_runs(
     return BatchRunsPublic(data=[run_public(r, with_diff=False) for r in rows], count=len(rows))
 
 
-@router.get("/{run_id}", response_model=BatchRunPublic)
-def get_run(
-    run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: Staff, session: SessionDep
-) -> BatchRunPublic:
-    """One run: status, stage, counts and seconds per stage, and the diff."""
-    row = session.get(BatchRunRow, run_id)
+_ROW_ID = re.compile(r"[0-9]{1,10}")
+_RUN_ID = re.compile(r"[0-9]{8}T[0-9]{12}Z")  # what `matcher nightly` prints: UTC, microseconds
+
+RunRef = Annotated[
+    str,
+    Path(
+        max_length=40,
+        description="the run's number (`id`) or the id `matcher nightly` prints (`run_id`, "
+        "e.g. 20261128T003220962534Z)",
+    ),
+]
+
+
+def find_run(session: Session, ref: str) -> BatchRunRow:
+    """The run a path names by its row number or by the run id the CLI prints; 422 for
+    neither form, 404 for no such run."""
+    ref = ref.strip()
+    row: BatchRunRow | None = None
+    if _ROW_ID.fullmatch(ref):
+        number = int(ref)
+        row = session.get(BatchRunRow, number) if 0 < number < 2**31 else None
+    elif _RUN_ID.fullmatch(ref):
+        row = session.scalars(
+            select(BatchRunRow).where(BatchRunRow.run_id == ref).order_by(BatchRunRow.id.desc())
+        ).first()
+    else:
+        raise Invalid(
+            "run_id: give the run's number (e.g. 12) or the id `matcher nightly` prints "
+            "(e.g. 20261128T003220962534Z)",
+            field="run_id",
+        )
     if row is None:
-        raise NotFound(f"no batch run {run_id}")
-    return run_public(row)
+        raise NotFound(f"no batch run {ref}")
+    return row
+
+
+@router.get("/{run_id}", response_model=BatchRunPublic)
+def get_run(run_id: RunRef, _: Staff, session: SessionDep) -> BatchRunPublic:
+    """One run (by number or printed run id): status, stage, counts and seconds per stage, and
+    the diff."""
+    return run_public(find_run(session, run_id))

@@ -6,12 +6,13 @@ from fastapi import UploadFile
 from sqlalchemy.orm import Session
 
 from matcher.constraints import Filters
+from matcher.places import resolve as resolve_place
 from matcher.types import Match
 
 from .. import store
 from ..errors import Conflict, Invalid, TooLarge
 from ..index import IndexHolder
-from ..schemas import MatchPublic, SearchFilters
+from ..schemas import FiltersResolved, MatchPublic, PlaceResolved, SearchFilters
 
 
 def match_public(m: Match) -> MatchPublic:
@@ -33,6 +34,24 @@ def filters_of(f: SearchFilters) -> Filters:
         space_max_m2=f.space_max_m2,
         chain_position=f.chain_position,
         certifications=tuple(f.certifications),
+    )
+
+
+def filters_resolved(f: Filters) -> FiltersResolved:
+    """How the engine reads the filters: the divisions a city filter matched (the same
+    :func:`matcher.places.resolve` the engine's filter columns apply)."""
+    if not f.city or not f.city.strip():
+        return FiltersResolved()
+    r = resolve_place(f.city)
+    return FiltersResolved(
+        city=PlaceResolved(
+            value=r.written,
+            places=list(r.names),
+            paths=["/".join(p.path) for p in r.places],
+            known=r.known,
+            ambiguous=r.ambiguous,
+            note=r.describe(),
+        )
     )
 
 

@@ -1,20 +1,33 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import store
 from ..auth import Staff
 from ..db import writing
 from ..deps import SessionDep
-from ..models import FeedbackRow
+from ..models import ApiKeyRow, FeedbackRow
 from ..schemas import FeedbackCreate, FeedbackPublic, FeedbacksPublic
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
 
 
-def feedback_public(r: FeedbackRow) -> FeedbackPublic:
+def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """The names of the keys behind ``key:N`` actors, revoked keys included (a key is never
+    deleted); an actor whose key has no name, or that is no key (``cli``), is left out."""
+    ids = sorted({int(a[4:]) for a in actors if a.startswith("key:") and a[4:].isdigit()})
+    if not ids:
+        return {}
+    rows = session.execute(select(ApiKeyRow.id, ApiKeyRow.name).where(ApiKeyRow.id.in_(ids)))
+    return {f"key:{key_id}": name for key_id, name in rows if name}
+
+
+def feedback_public(r: FeedbackRow, names: Mapping[str, str]) -> FeedbackPublic:
     return FeedbackPublic(
         id=r.id,
         scenario_id=r.scenario_id,
@@ -22,6 +35,7 @@ def feedback_public(r: FeedbackRow) -> FeedbackPublic:
         stage=r.stage,
         note=r.note,
         actor=r.actor,
+        actor_name=names.get(r.actor),
         created_at=r.created_at,
     )
 
@@ -33,7 +47,7 @@ def give_feedback(body: FeedbackCreate, who: Staff, session: SessionDep) -> Feed
         row = store.add_feedback(
             session, body.scenario_id, body.company_id, body.stage, body.note, who.actor
         )
-        out = feedback_public(row)
+        out = feedback_public(row, actor_names(session, [row.actor]))
     return out
 
 
@@ -48,4 +62,5 @@ def feedback_history(
 ) -> FeedbacksPublic:
     """Feedback history, oldest first; filter by scenario, firm or both (one pair)."""
     rows, total = store.feedback_history(session, scenario_id, company_id, offset, limit)
-    return FeedbacksPublic(data=[feedback_public(r) for r in rows], count=total)
+    names = actor_names(session, [r.actor for r in rows])
+    return FeedbacksPublic(data=[feedback_public(r, names) for r in rows], count=total)

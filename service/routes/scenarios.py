@@ -32,7 +32,7 @@ from ..schemas import (
     SearchFilters,
     scenario_domain,
 )
-from .common import filters_of, match_public, ranked, read_upload
+from .common import filters_of, filters_resolved, match_public, ranked, read_upload
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
@@ -217,7 +217,11 @@ def matches(
     """Ranked firms for a scenario with score parts and explanations (recruiter controls kept)."""
     found = ranked(holder, session, scenario_id, top_k, page, f)
     return MatchesPublic(
-        data=[match_public(m) for m in found], count=len(found), page=page, top_k=top_k
+        data=[match_public(m) for m in found],
+        count=len(found),
+        page=page,
+        top_k=top_k,
+        filters_resolved=filters_resolved(f),
     )
 
 
@@ -248,11 +252,7 @@ def export_matches(
         body = exports.to_xlsx(found, companies, title)
         media = XLSX
     filename = f"{scenario_id}-matches.{fmt}"
-    return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return Response(body, media_type=media, headers=exports.download_headers(filename))
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

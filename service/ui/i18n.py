@@ -70,6 +70,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sc.export_xlsx": ("导出 Excel", "Export Excel"),
     "sc.none": ("没有符合筛选条件的企业。", "No firm passes these filters."),
     "sc.closed": ("该场景已下线，不再匹配。", "This scenario is retired and no longer matched."),
+    "sc.city_ambiguous": (
+        "城市「{value}」可指多个地区：{places}；以上地区的企业均已列出。",
+        "City “{value}” can mean several places: {places}; firms in any of them are listed.",
+    ),
+    "sc.city_unknown": (
+        "城市「{value}」不在行政区划表中，按原文匹配。",
+        "City “{value}” is not in the division table; it is matched as written.",
+    ),
     "f.title": ("筛选", "Filters"),
     "f.industry": ("行业代码（GB/T 4754 前缀）", "Industry code (GB/T 4754 prefix)"),
     "f.city": ("城市", "City"),
@@ -261,6 +269,12 @@ _VALUE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"check digit is (.), expected (.)"), "校验位为 {0}，应为 {1}：代码有误"),
     (re.compile(r"is empty or only whitespace"), "不能为空"),
     (re.compile(r"'(.+)' is not a GB/T 4754-2017 code"), "{0} 不是 GB/T 4754-2017 行业代码"),
+    (
+        re.compile(r"not a valid phone number"),
+        "不是有效的电话号码：请写一个带区号的号码，如 13812345678、0595-12345678、"
+        "0595-12345678 转 801",
+    ),
+    (re.compile(r"not a valid email address"), "不是有效的邮箱地址，如 zhang@example.com"),
 )
 
 

@@ -31,9 +31,10 @@ from ..deps import HolderDep, SessionDep, SettingsDep
 from ..errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized
 from ..models import BatchRunRow, CompanyRow, ScenarioRow, SnapshotEntryRow
 from ..nightly import latest_rows
-from ..routes.batch import start_in_background
-from ..routes.common import filters_of, ranked
+from ..routes.batch import RunRef, find_run, start_in_background
+from ..routes.common import filters_of, filters_resolved, ranked
 from ..routes.companies import save_profile
+from ..routes.feedback import actor_names
 from ..routes.scenarios import export_matches
 from ..schemas import (
     CompanyCreate,
@@ -385,10 +386,12 @@ def scenario_page(
     query = urlencode({k: v for k, v in params.items() if k in FILTER_FIELDS and v})
     parent = session.get(ScenarioRow, row.parent_id) if row.parent_id else None
     controls = store.control_rows(session, scenario_id)
+    latest = store.latest_feedback(session, scenario_id, [m.company_id for m in matches])
     return page(
         request,
         "scenario.html",
         {
+            "city_resolved": None if errors else filters_resolved(filters).city,
             "row": row,
             "parent": parent,
             "cards": found,
@@ -398,9 +401,8 @@ def scenario_page(
             "top_k_choices": TOP_K_CHOICES,
             "chains": CHAINS,
             "stages": STAGES,
-            "feedback": store.latest_feedback(
-                session, scenario_id, [m.company_id for m in matches]
-            ),
+            "feedback": latest,
+            "actor_names": actor_names(session, [r.actor for r in latest.values()]),
             "export_query": query,
             "controls": controls,
             "names": _names(session, [c.company_id for c in controls]),
@@ -411,16 +413,27 @@ def scenario_page(
     )
 
 
-@router.get("/scenarios/{scenario_id}/export.{fmt}")
+async def _staff_form(request: Request, ws: StaffViewer) -> WebSession:
+    """A staff session whose posted form carries its CSRF token."""
+    await form_with_csrf(request, ws)
+    return ws
+
+
+StaffForm = Annotated[WebSession, Depends(_staff_form)]
+
+
+@router.post("/scenarios/{scenario_id}/export.{fmt}")
 def export(
     scenario_id: str,
     fmt: str,
     request: Request,
-    ws: StaffViewer,
+    ws: StaffForm,
     session: SessionDep,
     holder: HolderDep,
 ) -> Response:
-    """The filtered ranking as CSV or XLSX (the API's export, with the session's actor)."""
+    """The filtered ranking (filters in the query) as CSV or XLSX: the API's export, with the
+    session's actor. A POST with the form token, since it writes a snapshot and an audit row
+    (a GET, a cross-site link could start it); a GET answers 405."""
     if fmt not in ("csv", "xlsx"):
         raise NotFound(f"no export format {fmt!r}; use csv or xlsx")
     filters, errors = parse_filters(dict(request.query_params), lang_of(request))
@@ -450,7 +463,8 @@ async def feedback(request: Request, ws: StaffViewer) -> Response:
                 )
             sid, cid = str(data["scenario_id"] or ""), str(data["company_id"] or "")
             latest = store.latest_feedback(s, sid, [cid]).get(cid)
-            return {"sid": sid, "cid": cid, "latest": latest}
+            names = actor_names(s, [latest.actor] if latest else [])
+            return {"sid": sid, "cid": cid, "latest": latest, "names": names}
 
     state = await run_in_threadpool(save)
     if not request.headers.get("HX-Request"):  # a plain form post (no JavaScript): back
@@ -459,10 +473,17 @@ async def feedback(request: Request, ws: StaffViewer) -> Response:
 
 
 def feedback_block(
-    request: Request, ws: WebSession, sid: str, cid: str, latest: Any, error: str | None
+    request: Request,
+    ws: WebSession,
+    sid: str,
+    cid: str,
+    latest: Any,
+    error: str | None,
+    names: dict[str, str] | None = None,
 ) -> Response:
     """One firm's follow-up block (``_feedback.html``), as htmx swaps it in after a post."""
     context = {"sid": sid, "cid": cid, "latest": latest, "stages": STAGES}
+    context["actor_names"] = names or {}
     context.update(error=error, saved=error is None)
     return page(request, "_feedback.html", context, ws, 422 if error else 200)
 
@@ -508,7 +529,8 @@ async def control(request: Request, ws: StaffViewer) -> Response:
         return RedirectResponse(back, status_code=303)
     with request.app.state.sessions() as s:
         latest = store.latest_feedback(s, sid, [cid]).get(cid)
-    return feedback_block(request, ws, sid, cid, latest, error)
+        names = actor_names(s, [latest.actor] if latest else [])
+    return feedback_block(request, ws, sid, cid, latest, error, names)
 
 
 # ------------------------------------------------------------------ free-text search
@@ -700,11 +722,10 @@ async def start_run(
 
 
 @router.get("/runs/{run_id}")
-def run_page(run_id: int, request: Request, ws: StaffViewer, session: SessionDep) -> Response:
-    """One run: stage timings, who entered or left each scenario's top N and why, heatmap."""
-    row = session.get(BatchRunRow, run_id) if 0 < run_id < 2**31 else None
-    if row is None:
-        raise NotFound(f"no nightly run {run_id}")
+def run_page(run_id: RunRef, request: Request, ws: StaffViewer, session: SessionDep) -> Response:
+    """One run (by number or the run id ``matcher nightly`` prints): stage timings, who entered
+    or left each scenario's top N and why, heatmap."""
+    row = find_run(session, run_id)
     titles = {
         r.id: r.data.get("title_zh" if lang_of(request) == "zh" else "title_en")
         or r.data.get("title_zh", r.id)

@@ -179,3 +179,171 @@ def test_credit_codes_are_stored_in_one_form(client, keys):
     spaced = f" {cc[:8]} {cc[8:]} "
     second = ok(client.post("/companies", json={**GOOD, "credit_code": spaced}, headers=h))
     assert second["updated_existing"] and second["company"]["id"] == first["company"]["id"]
+
+
+# ------------------------------------------------------------------ issue 16 (10c, 10d)
+@pytest.mark.parametrize(
+    "path,body,field,limit",
+    [
+        ("/companies", {**GOOD, "description": "长" * 30_000}, "description", 20_000),
+        ("/companies", {**GOOD, "name": "名" * 301}, "name", 300),
+        ("/companies", {**GOOD, "products": ["品" * 201]}, "products.0", 200),
+        ("/search", {"text": "储能" * 2_501}, "text", 5_000),
+    ],
+)
+def test_too_long_text_says_characters_not_items(client, keys, path, body, field, limit):
+    r = client.post(path, json=body, headers=keys.header("admin"))
+    assert r.status_code == 422, r.text
+    message = r.json()["detail"]["message"]
+    assert f"{field}: String should have at most {limit} characters" in message, message
+    assert "items" not in message
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u3164",  # HANGUL FILLER (a letter, so it passed as visible)
+        "\u2800\u2800\u2800",  # BRAILLE PATTERN BLANK
+        "\u115f\u1160",  # Hangul choseong / jungseong fillers
+        "\uffa0",  # HALFWIDTH HANGUL FILLER
+        "\u200b\u3164\u2800",  # mixed with a zero-width space
+        "\u3164 \u2800\u3000",  # and spaces
+        "\u034f\ufe0f",  # combining grapheme joiner, a variation selector
+        "\U000e0041\U000e0042",  # tag characters only
+    ],
+)
+def test_names_of_invisible_characters_are_refused(client, keys, name):
+    h = keys.header("admin")
+    before = ok(client.get("/companies?limit=1", headers=h))["count"]
+    r = client.post("/companies", json={**GOOD, "name": name}, headers=h)
+    assert r.status_code == 422, r.text
+    assert "name" in r.json()["detail"]["message"] and "invisible" in r.json()["detail"]["message"]
+    assert ok(client.get("/companies?limit=1", headers=h))["count"] == before
+
+
+# England's flag is the black flag, the tags g b e n g and a cancel tag; tags also hide text
+ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+
+
+@pytest.mark.parametrize(
+    "sent,stored",
+    [
+        (
+            "隐藏\U000e0069\U000e0067\U000e006e\U000e006f\U000e0072\U000e0065文字有限公司",
+            "隐藏文字有限公司",
+        ),
+        (f"英格兰{ENGLAND}贸易有限公司", "英格兰\U0001f3f4贸易有限公司"),
+        ("\u3164中文名有限公司", "\u3164中文名有限公司"),  # a filler beside visible text: kept
+        ("🇨🇳 中国旗有限公司", "🇨🇳 中国旗有限公司"),  # a country flag has no tags: kept
+    ],
+)
+def test_tag_characters_are_dropped(client, keys, sent, stored):
+    h = keys.header("admin")
+    saved = ok(client.post("/companies", json={**GOOD, "name": sent}, headers=h), 201)
+    assert saved["company"]["name"] == stored
+
+
+def test_search_text_comes_back_once_not_in_every_match(client, keys):
+    """A 5,000-character query with top_k=200 answered 3.2 MB: the text was every match's
+    scenario_title."""
+    text = "储能系统集成与微电网能量管理 " + " ".join(f"需求{i}" for i in range(1_000))
+    text = text[:5_000]  # no repeating run: its first 200 characters occur once in it
+    r = client.post("/search", json={"text": text, "top_k": 200}, headers=keys.header("recruiter"))
+    body = ok(r)
+    assert body["count"] >= 5 and body["text"] == text
+    assert all(m["scenario_title"] == "" for m in body["data"])
+    assert r.text.count(text[:200]) == 1
+    assert len(r.content) < len(text.encode("utf-8")) + 3_000 * body["count"]
+
+
+# ------------------------------------------------------------------ issue 16 (4): contacts
+@pytest.mark.parametrize(
+    "contact,field",
+    [
+        ({"email": "not-an-email"}, "contact.email"),
+        ({"email": "wang@localhost"}, "contact.email"),
+        ({"email": "wang@@example.com"}, "contact.email"),
+        ({"phone": "12345"}, "contact.phone"),
+        ({"phone": "call me"}, "contact.phone"),
+        ({"phone": "1381234567"}, "contact.phone"),  # a mobile needs 11 digits
+        ({"phone": "13812345678abc"}, "contact.phone"),
+    ],
+)
+def test_bad_contact_email_or_phone_is_422_naming_the_field(client, keys, contact, field):
+    h = keys.header("admin")
+    before = ok(client.get("/companies?limit=1", headers=h))["count"]
+    r = client.post("/companies", json={**GOOD, "contact": contact}, headers=h)
+    assert r.status_code == 422, r.text
+    message = r.json()["detail"]["message"]
+    assert message.startswith(f"{field}: ") and "not a valid" in message, message
+    assert ok(client.get("/companies?limit=1", headers=h))["count"] == before
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "13812345678",
+        "138 1234 5678",
+        "+86 138 1234 5678",
+        "0595-12345678",
+        "(0595) 12345678",
+        "+86 595 1234 5678",
+        "0595-12345678 转 801",
+        "0595-12345678 ext. 801",
+        "021-62345678 x801",
+        "+852 2123 4567",
+    ],
+)
+def test_real_phone_numbers_pass_as_written(phone):
+    from service.schemas import Contact
+
+    assert Contact.model_validate({"phone": phone}).phone == phone
+
+
+def test_a_contact_is_stored_as_written_and_an_empty_string_clears(client, keys):
+    h = keys.header("admin")
+    contact = {"name": "林经理", "phone": "0595-12345678 转 801", "email": "林@公司.中国"}
+    made = ok(
+        client.post("/companies", json={**GOOD, "id": "V01", "contact": contact}, headers=h), 201
+    )
+    assert made["company"]["contact"] == contact
+    cleared = ok(client.put("/companies/V01", json={"contact": {"email": ""}}, headers=h))
+    assert cleared["company"]["contact"] == {"name": "林经理", "phone": "0595-12345678 转 801"}
+
+
+def test_an_import_row_with_a_bad_email_is_rejected_naming_the_field(client, keys):
+    import io
+
+    text = (
+        "企业名称,企业简介,邮箱,电话\n"
+        "联系校验一号有限公司,鞋材研发。,li@example.com,0595-12345678\n"
+        "联系校验二号有限公司,鞋材研发。,not-an-email,\n"
+        "联系校验三号有限公司,鞋材研发。,,555\n"
+    )
+    files = {"file": ("firms.csv", io.BytesIO(text.encode()), "text/csv")}
+    report = ok(client.post("/companies/import", files=files, headers=keys.header("admin")))
+    rows = {r["row"]: r for r in report["data"]}
+    assert rows[2]["status"] == "imported"
+    assert rows[3]["status"] == "rejected" and rows[3]["reason"].startswith("contact.email: ")
+    assert rows[4]["status"] == "rejected" and rows[4]["reason"].startswith("contact.phone: ")
+
+
+def test_the_portal_shows_a_bad_email_under_its_field(client, keys):
+    import re
+
+    from service.models import CompanyRow
+
+    from .test_ui_pages import PORTAL_FORM, csrf_of, sign_in
+
+    b = sign_in(client, keys.company)
+    csrf = csrf_of(b, "/ui/portal")
+    with client.app.state.sessions() as s:
+        version = s.get(CompanyRow, "T01").current_version
+    form = {**PORTAL_FORM, "contact_email": "not-an-email", "contact_phone": "12345", "csrf": csrf}
+    r = b.post("/ui/portal", data=form)
+    assert r.status_code == 422
+    assert re.search(r'id="e-contact_email">[^<]*不是有效的邮箱地址', r.text), r.text[-2000:]
+    assert re.search(r'id="e-contact_phone">[^<]*不是有效的电话号码', r.text)
+    assert "not-an-email" in r.text  # what was typed stays in the form
+    with client.app.state.sessions() as s:
+        assert s.get(CompanyRow, "T01").current_version == version

@@ -121,3 +121,52 @@ def test_diff_and_live_switch_keep_later_writes(client, keys):
 
 def test_unknown_run_is_404(client, keys):
     assert client.get("/batch/runs/99999", headers=keys.header("admin")).status_code == 404
+
+
+def test_run_is_found_by_the_id_matcher_nightly_prints(client, keys, tmp_path):
+    """`GET /batch/runs/<printed id>` answered 422 (the route took only the row number)."""
+    import re
+    import subprocess
+    import sys
+
+    from .conftest import matcher_env
+
+    settings = client.app.state.settings
+    env = matcher_env(
+        settings.database_url,
+        tmp_path,
+        settings.cache_dir,
+        MATCHER_BATCH_DIR=str(settings.batch_dir),
+        MATCHER_MODELS_DIR=str(settings.models_dir),
+        MATCHER_BATCH_TOP_N="5",
+        MATCHER_BATCH_BLOCK_SIZE="5",
+    )
+    # one run at a time per process: let a background run an earlier test started finish
+    from service.routes import batch as batch_routes
+
+    assert batch_routes._running.acquire(timeout=300), "an earlier nightly run never finished"
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "matcher", "nightly"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        batch_routes._running.release()
+    assert r.returncode == 0, r.stderr[-2000:]
+    printed = re.search(r"^nightly run (\S+): done$", r.stdout, re.M)
+    assert printed, r.stdout
+    h = keys.header("recruiter")
+    by_run_id = ok(client.get(f"/batch/runs/{printed[1]}", headers=h))
+    assert by_run_id["run_id"] == printed[1] and by_run_id["status"] == "done"
+    assert ok(client.get(f"/batch/runs/{by_run_id['id']}", headers=h)) == by_run_id
+    unknown = client.get("/batch/runs/20000101T000000000000Z", headers=h)
+    assert unknown.status_code == 404
+    for bad in ("latest", "0x1", "2026-11-28", "1" * 11):
+        r = client.get(f"/batch/runs/{bad}", headers=h)
+        assert r.status_code == 422 and r.json()["detail"]["field"] == "run_id", bad
+        assert "matcher nightly" in r.json()["detail"]["message"]
+    assert client.get("/batch/runs/0", headers=h).status_code == 404

@@ -50,6 +50,7 @@ def test_keys_create_list_revoke(db_url, tmp_path, cache_dir):
     r = _matcher("keys", "list", env=env, cwd=tmp_path)
     assert "recruiter" in r.stdout and key not in r.stdout and "active" in r.stdout
     assert "90/min" in r.stdout
+    assert "招商一科" in r.stdout  # who holds the key: it was left out
     key_id = r.stdout.split()[0]
     assert _matcher("keys", "revoke", key_id, env=env, cwd=tmp_path).returncode == 0
     assert "revoked" in _matcher("keys", "list", env=env, cwd=tmp_path).stdout

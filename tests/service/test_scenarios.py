@@ -262,7 +262,7 @@ def test_catalogue_upload_adds_updates_and_retires(client, keys):
 def test_exports_neutralise_cells_a_spreadsheet_would_run(client, keys):
     """Formula injection: a firm named ``=HYPERLINK(…)`` and contact fields starting with
     ``+``, ``-`` or ``@`` come out of CSV and XLSX exports as text (a leading apostrophe in
-    CSV; text cells, never formulas, in XLSX)."""
+    CSV; text cells, never formulas, in XLSX, where ``+86 …`` stays as written)."""
     import openpyxl
 
     evil = '=HYPERLINK("http://evil.example","储能")'
@@ -285,7 +285,11 @@ def test_exports_neutralise_cells_a_spreadsheet_would_run(client, keys):
     sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
     cells = [c for line in sheet.iter_rows() for c in line if c.value is not None]
     assert all(c.data_type != "f" for c in cells)
-    assert "'" + evil in [c.value for c in cells]
+    # a text cell is never a formula, so XLSX keeps the text as stored: no apostrophe
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+    values = [c.value for c in cells]
+    assert evil in values and "'" + evil not in values
+    assert all(v in values for v in body["contact"].values())
     assert client.delete("/companies/EVIL1", headers=keys.header("admin")).status_code == 204
 
 

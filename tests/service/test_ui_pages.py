@@ -136,7 +136,7 @@ UI_ROUTES = [  # method, path, expected status for: none, company, recruiter, ad
     ("GET", "/ui/lang/{lang}", (303, 303, 303, 303)),
     ("GET", "/ui/catalogue", (303, 200, 200, 200)),
     ("GET", "/ui/scenarios/{scenario_id}", (303, 403, 200, 200)),
-    ("GET", "/ui/scenarios/{scenario_id}/export.{fmt}", (303, 403, 200, 200)),
+    ("POST", "/ui/scenarios/{scenario_id}/export.{fmt}", (303, 403, 403, 403)),  # no token
     ("POST", "/ui/feedback", (303, 403, 403, 403)),
     ("POST", "/ui/controls", (303, 403, 403, 403)),
     ("GET", "/ui/search", (303, 403, 200, 200)),
@@ -180,10 +180,11 @@ def test_company_key_cannot_open_recruiter_pages_or_post_feedback(client, keys):
         "/ui/scenarios/S1",
         "/ui/search?q=储能",
         "/ui/runs",
-        "/ui/scenarios/S1/export.xlsx",
     ):
         r = b.get(path)
         assert r.status_code == 403 and "泉州" not in r.text, path
+    r = b.post("/ui/scenarios/S1/export.xlsx", data={"csrf": csrf_of(b, "/ui/portal")})
+    assert r.status_code == 403 and "泉州" not in r.text
     before = count(client, FeedbackRow)
     r = b.post(
         "/ui/feedback",
@@ -329,8 +330,14 @@ def test_pin_exclude_and_undo_from_the_page(client, recruiter):
 
 
 def test_export_from_the_page_matches_the_filtered_ranking(client, keys, recruiter):
-    r = recruiter.get("/ui/scenarios/S1/export.csv", params={"chain": "midstream"})
+    page = recruiter.get("/ui/scenarios/S1", params={"chain": "midstream"}).text
+    assert 'action="/ui/scenarios/S1/export.csv?chain=midstream"' in page
+    csrf = CSRF.search(page).group(1)
+    r = recruiter.post(
+        "/ui/scenarios/S1/export.csv", params={"chain": "midstream"}, data={"csrf": csrf}
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.headers["cache-control"] == "no-store"  # it carries contacts
     assert r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     api = ok(
@@ -342,10 +349,38 @@ def test_export_from_the_page_matches_the_filtered_ranking(client, keys, recruit
     )
     ids = [m["company_id"] for m in api["data"]]
     assert len(rows) - 1 == len(ids) and all(any(i in row for row in rows) for i in ids)
-    x = recruiter.get("/ui/scenarios/S1/export.xlsx")
+    x = recruiter.post("/ui/scenarios/S1/export.xlsx", data={"csrf": csrf})
     assert x.status_code == 200 and x.content[:2] == b"PK"
-    assert recruiter.get("/ui/scenarios/S1/export.pdf").status_code == 404
-    assert recruiter.get("/ui/scenarios/S1/export.csv?industry=x").status_code == 409
+    assert x.headers["cache-control"] == "no-store"
+    assert recruiter.post("/ui/scenarios/S1/export.pdf", data={"csrf": csrf}).status_code == 404
+    bad = recruiter.post("/ui/scenarios/S1/export.csv?industry=x", data={"csrf": csrf})
+    assert bad.status_code == 409
+
+
+def test_exports_are_never_cached(client, keys, recruiter):
+    """CSV and XLSX carry contacts: no browser or proxy may keep a copy (API and UI)."""
+    for fmt in ("csv", "xlsx"):
+        api = client.get(f"/scenarios/S1/matches.{fmt}", headers=keys.header("recruiter"))
+        assert api.status_code == 200 and api.headers["cache-control"] == "no-store"
+        ui = recruiter.post(f"/ui/scenarios/S1/export.{fmt}", data={"csrf": csrf_of(recruiter)})
+        assert ui.status_code == 200 and ui.headers["cache-control"] == "no-store"
+
+
+def test_export_is_a_post_with_the_form_token(client, recruiter):
+    """A GET export wrote a snapshot and an audit row: a cross-site link (SameSite=Lax sends
+    the cookie on a top-level GET) could make a signed-in recruiter export."""
+    from service.models import AuditRow, SnapshotRow
+
+    before = count(client, SnapshotRow), count(client, AuditRow)
+    for fmt in ("csv", "xlsx"):
+        got = recruiter.get(f"/ui/scenarios/S1/export.{fmt}")
+        assert got.status_code == 405 and "<html" in got.text
+        forged = recruiter.post(f"/ui/scenarios/S1/export.{fmt}", data={"csrf": "forged"})
+        assert forged.status_code == 403
+        assert recruiter.post(f"/ui/scenarios/S1/export.{fmt}").status_code == 403
+    assert (count(client, SnapshotRow), count(client, AuditRow)) == before
+    done = recruiter.post("/ui/scenarios/S1/export.csv", data={"csrf": csrf_of(recruiter)})
+    assert done.status_code == 200 and count(client, SnapshotRow) == before[0] + 1
 
 
 def test_search_page_escapes_what_it_shows(client, keys, recruiter):
@@ -480,6 +515,14 @@ def test_run_pages_show_timings_diff_and_heatmap(client, keys):
         client, SnapshotEntryRow, SnapshotEntryRow.snapshot_id == row.snapshot_id
     )
     assert all(35 <= int(c) <= 92 for c in cells) and "35" in cells and "92" in cells
+    # the run id `matcher nightly` prints opens the same page (it took only the number)
+    assert row.run_id in runs.text
+    by_run_id = b.get(f"/ui/runs/{row.run_id}")
+    assert by_run_id.status_code == 200 and "园区微电网储能集成商" in by_run_id.text
+    assert f"#{row.id}" in by_run_id.text
+    assert b.get("/ui/runs/20000101T000000000000Z").status_code == 404
+    bad = b.get("/ui/runs/latest")
+    assert bad.status_code == 422 and "matcher nightly" in bad.text and "<html" in bad.text
     admin = sign_in(client, keys.admin)
     assert 'id="start-run"' in admin.get("/ui/runs").text
     # one run at a time per process: let a background run an earlier test started finish
@@ -499,3 +542,73 @@ def test_run_pages_show_timings_diff_and_heatmap(client, keys):
         assert time.monotonic() < deadline, "the run started from the page did not finish"
         time.sleep(0.2)
     assert last.status == "done" and last.actor.startswith("key:")
+
+
+# ------------------------------------------------------------------ who gave feedback
+def test_feedback_shows_the_name_of_the_key_that_gave_it(client, keys):
+    """API, scenario page and the block htmx swaps in showed ``key:N``, not 招商一科."""
+    with transaction(client.app.state.sessions) as s:
+        row, named = auth.create_key(s, "recruiter", name="招商一科")
+        key_id = row.id
+    b = sign_in(client, named)
+    cid = firms_on(b.get("/ui/scenarios/S2").text)[0]
+    form = {"scenario_id": "S2", "company_id": cid, "stage": "contacted", "csrf": csrf_of(b)}
+    block = b.post("/ui/feedback", data=form, headers={"HX-Request": "true"})
+    assert block.status_code == 200 and "招商一科" in block.text
+    assert f"key:{key_id}" not in block.text
+    api = client.post(
+        "/feedback",
+        json={"scenario_id": "S2", "company_id": cid, "stage": "visited"},
+        headers={"Authorization": f"Bearer {named}"},
+    )
+    assert api.status_code == 201
+    assert api.json()["actor"] == f"key:{key_id}" and api.json()["actor_name"] == "招商一科"
+    with transaction(client.app.state.sessions) as s:
+        auth.revoke_key(s, key_id, "test")
+    # a revoked key's name still resolves; a key without a name gives null
+    history = ok(
+        client.get(f"/feedback?scenario_id=S2&company_id={cid}", headers=keys.header("admin"))
+    )
+    names = {(d["actor"], d["actor_name"]) for d in history["data"]}
+    assert (f"key:{key_id}", "招商一科") in names
+    page = sign_in(client, keys.recruiter).get("/ui/scenarios/S2").text
+    fb = page[page.index(f'id="fb-{cid}"') :]
+    assert "招商一科" in fb[: fb.index("</form>")]
+    ok(
+        client.post(
+            "/feedback",
+            json={"scenario_id": "S2", "company_id": cid, "stage": "signed"},
+            headers=keys.header("recruiter"),
+        ),
+        201,
+    )
+    history = ok(
+        client.get(f"/feedback?scenario_id=S2&company_id={cid}", headers=keys.header("admin"))
+    )
+    assert history["data"][-1]["actor_name"] is None
+
+
+# ------------------------------------------------------------------ API docs
+def test_api_docs_carry_the_ui_security_headers(client):
+    """/docs and /redoc had no CSP or X-Frame-Options: they could be framed (clickjacking)
+    and would run any script injected into them."""
+    import base64
+    import hashlib
+
+    from service.ui.routes import SECURITY_HEADERS
+
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        for name in ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+            assert r.headers[name] == SECURITY_HEADERS[name], (path, name)
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp, path
+        assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0], path
+        # each inline script of the page, and only those, is allowed by its hash
+        inline = re.findall(r"<script>(.*?)</script>", r.text, re.S)
+        for script in inline:
+            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in csp, path
+        assert csp.count("'sha256-") == len(inline), path
+    assert "content-security-policy" not in client.get("/health").headers  # JSON: unchanged

@@ -7,14 +7,11 @@ Create Date: 2026-12-02 22:00:00.000000
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-# TEMPORARY while 0005 is being written beside it: fixed to "0005" before this lands
-down_revision = "0005" if list(Path(__file__).parent.glob("0005_*.py")) else "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
