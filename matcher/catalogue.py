@@ -341,7 +341,7 @@ def load_companies_csv(
         if not desc and not name:
             raise DataError(f"{path}: line {line_no}: company {cid!r} has no text in {text_col!r}")
         extra: dict[str, Any] = {}
-        for col in known & set(header):
+        for col in sorted(known & set(header)):
             value = (row.get(col) or "").strip()
             if not value:
                 continue

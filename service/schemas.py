@@ -169,9 +169,9 @@ class Contact(Strict):
     """A contact person: personal data, shown only to recruiters and the firm itself. Phone
     and email are checked (``_phone``, ``_email``) and kept as written; "" clears a field."""
 
-    name: Annotated[str, Clean, StringConstraints(max_length=100)] = ""
-    phone: Annotated[str, Clean, StringConstraints(max_length=50), AfterValidator(_phone)] = ""
-    email: Annotated[str, Clean, StringConstraints(max_length=200), AfterValidator(_email)] = ""
+    name: Annotated[str, StringConstraints(max_length=100), Clean] = ""
+    phone: Annotated[str, StringConstraints(max_length=50), Clean, AfterValidator(_phone)] = ""
+    email: Annotated[str, StringConstraints(max_length=200), Clean, AfterValidator(_email)] = ""
 
 
 class CompanyFields(Strict):

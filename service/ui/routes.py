@@ -588,12 +588,17 @@ def _form_of(company: Company | None, contact: dict[str, str] | None) -> dict[st
     return values
 
 
-def _model_input(form: dict[str, str]) -> dict[str, Any]:
-    """Every field of the form, an emptied input as ``None`` (it clears the stored value)."""
+def _model_input(form: dict[str, str], stored: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fields of the form, an emptied input as ``None`` (it clears the stored value).
+    With ``stored`` (the form as the stored profile fills it), only the inputs the firm
+    changed: a value kept as it was is not validated again (an older, now invalid, phone
+    number must not block saving another field)."""
     data: dict[str, Any] = {}
     for name in COMPANY_FIELDS:
         raw = (form.get(name) or "").strip()
         if name.startswith("contact_"):
+            continue
+        if stored is not None and raw == (stored.get(name) or "").strip():
             continue
         if name in LIST_FIELDS:
             data[name] = views.split_list(raw)
@@ -603,9 +608,13 @@ def _model_input(form: dict[str, str]) -> dict[str, Any]:
             data[name] = form.get(name) or ""
         else:
             data[name] = raw or None
-    data["contact"] = {
-        k: (form.get(f"contact_{k}") or "").strip() for k in ("name", "phone", "email")
-    }
+    contact = {k: (form.get(f"contact_{k}") or "").strip() for k in ("name", "phone", "email")}
+    if stored is not None:
+        contact = {
+            k: v for k, v in contact.items() if v != (stored.get(f"contact_{k}") or "").strip()
+        }
+    if contact:
+        data["contact"] = contact
     return data
 
 
@@ -679,8 +688,9 @@ async def portal_save(
     exists = session.get(CompanyRow, cid) is not None
     lang = lang_of(request)
     model = CompanyUpdate if exists else CompanyCreate
+    own = _own_profile(session, cid) if exists else None
     try:
-        body = model.model_validate(_model_input(form))
+        body = model.model_validate(_model_input(form, _form_of(*own) if own else None))
     except ValidationError as exc:
         errors = views.field_errors(exc, lang, COMPANY_FIELDS)
         return _portal(request, ws, session, holder, values, errors, 422)

@@ -189,6 +189,7 @@ def test_credit_codes_are_stored_in_one_form(client, keys):
         ("/companies", {**GOOD, "name": "名" * 301}, "name", 300),
         ("/companies", {**GOOD, "products": ["品" * 201]}, "products.0", 200),
         ("/search", {"text": "储能" * 2_501}, "text", 5_000),
+        ("/companies", {**GOOD, "contact": {"name": "名" * 101}}, "contact.name", 100),
     ],
 )
 def test_too_long_text_says_characters_not_items(client, keys, path, body, field, limit):

@@ -4,6 +4,7 @@ rule for who may change it; an import is all or nothing; start-up repair compare
 from __future__ import annotations
 
 import csv
+import re
 import io
 import sqlite3
 import threading
@@ -315,3 +316,34 @@ def test_start_up_repairs_firms_the_index_lacks_even_at_equal_versions(db_url, t
         assert "ORPHAN" in client.app.state.holder.engine.companies_
         with client.app.state.sessions() as s:
             assert health["companies"] == len(store.company_ids(s))
+
+
+def test_portal_saves_a_change_beside_an_older_invalid_phone(client, keys):
+    """Only the inputs the firm changed are validated: a phone stored before phones were
+    checked (the bundled data has some) does not block saving another field."""
+    from .test_ui_pages import csrf_of, sign_in
+
+    with transaction(client.app.state.sessions) as s:
+        store.save_company(
+            s, "T01", ProfilePatch(contact={"phone": "+00 123"}), "test", mode="update"
+        )
+    ui = sign_in(client, keys.company)
+    page = ui.get("/ui/portal").text
+    assert "+00 123" in page
+    form = dict(re.findall(r'name="([a-z_]+)" type="[a-z]+" value="([^"]*)"', page))
+    form.update(
+        {
+            "csrf": csrf_of(ui, "/ui/portal"),
+            "description": "储能系统集成与园区微电网，新增虚拟电厂聚合运营。",
+            "contact_phone": "+00 123",
+        }
+    )
+    r = ui.post("/ui/portal", data=form, follow_redirects=False)
+    assert r.status_code == 303, re.findall(r'id="e-(\w+)">([^<]*)', r.text)
+    firm = _stored(client, keys, "T01")
+    assert firm["description"].endswith("虚拟电厂聚合运营。")
+    assert firm["contact"]["phone"] == "+00 123"
+    # changing the phone itself to another invalid one is refused, under the field
+    form["contact_phone"] = "+00 999"
+    r = ui.post("/ui/portal", data=form, follow_redirects=False)
+    assert r.status_code == 422
