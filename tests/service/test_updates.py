@@ -4,8 +4,8 @@ rule for who may change it; an import is all or nothing; start-up repair compare
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 import sqlite3
 import threading
 
