@@ -2,15 +2,18 @@
 
 Run from the repository root (any working directory works):
 
-    .venv/bin/python data/generator/generate_companies.py
+    .venv/bin/python data/generator/generate_companies.py               # rewrites data/...
+    .venv/bin/python data/generator/generate_companies.py --out /tmp/x  # ... or writes elsewhere
 
 Deterministic: a fixed seed and no iteration over unordered containers, so every run writes
-byte-identical files. Labels come from the archetype each firm was written for, never from a
-ranker. See README.md in this folder.
+byte-identical files (given the pinned pypinyin, see pins.py). Labels come from the archetype
+each firm was written for, never from a ranker. The archetypes and lookup tables are data, in
+tables/*.json; this module is the logic. See README.md in this folder.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -24,32 +27,44 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import ids  # noqa: E402
+import pins  # noqa: E402
 import textgen as tg  # noqa: E402
-from archetypes_a import ARCHETYPES as CORE_A  # noqa: E402
-from archetypes_b import ARCHETYPES as CORE_B  # noqa: E402
-from archetypes_c import ARCHETYPES as CORE_C  # noqa: E402
-from lay import LAY  # noqa: E402
-from others import DISTRACTOR, NEAR_MISS, PARTIAL  # noqa: E402
-from spec import CANON_CERTS  # noqa: E402
+from spec import CANON_CERTS, load_specs  # noqa: E402
+from tableio import load  # noqa: E402
 
 SEED = 20240617
 DATA = HERE.parent
 REPO = DATA.parent
+OUTPUTS = (  # what main() writes, relative to its output folder (data/ by default)
+    "companies.jsonl",
+    "eval/labels.csv",
+    "samples/companies_small.csv",
+    "samples/scenarios_small.jsonl",
+)
 SIDS = [f"S{i:02d}" for i in range(1, 29)]
-CORE = CORE_A + CORE_B + CORE_C
+# the archetypes (tables/*.json), in file order: the seeded draws depend on it
+CORE = (
+    load_specs("archetypes_a", "core")
+    + load_specs("archetypes_b", "core")
+    + load_specs("archetypes_c", "core")
+)
+LAY = load_specs("lay", "lay")
+PARTIAL = load_specs("others", "partial")
+NEAR_MISS = load_specs("others", "near_miss")
+DISTRACTOR = load_specs("others", "distractor")
 
-SCALES = {  # registered capital (万元), employees, founded range
-    "xs": ((100, 800), (5, 40), (2012, 2024)),
-    "s": ((500, 3000), (20, 150), (2008, 2023)),
-    "m": ((2000, 15000), (100, 800), (2000, 2021)),
-    "l": ((10000, 60000), (500, 5000), (1993, 2017)),
-    "xl": ((50000, 200000), (3000, 20000), (1985, 2012)),
+_T = load("generate_companies")
+# size class -> (registered capital (万元), employees, founded) ranges
+SCALES: dict[str, tuple[tuple[int, int], ...]] = {
+    size: tuple((lo, hi) for lo, hi in ranges) for size, ranges in _T["scales"].items()
 }
 LOCAL_SHARE = 0.35
-MUST_FOREIGN = ("Isotopia Medical (Pty) Ltd", "Nordic Isotope Solutions AB", "Helio Storage GmbH")
-ORG_TYPE = {"律师事务所": "31", "幼儿园": "52", "基金会": "53"}  # registration authority + type
-DUP1 = ("泉州恒信鞋材科技有限公司", "泉州市恒信鞋材科技有限公司")
-DUP2 = ("澜拓视觉科技（厦门）有限公司", "澜拓视觉科技(厦门)有限公司")
+MUST_FOREIGN: tuple[str, ...] = tuple(_T["must_foreign"])
+ORG_TYPE: dict[str, str] = _T["org_type"]  # name word -> registration authority + type
+DUP1: tuple[str, ...] = tuple(_T["dup1"])  # the two names of duplicate pair 1
+DUP2: tuple[str, ...] = tuple(_T["dup2"])
+SHORT_INDUSTRY: dict[str, str] = _T["short_industry"]  # industry word -> its short-name word
+SCENARIOS_SMALL: list[dict[str, str]] = _T["scenarios_small"]
 
 
 def level4_codes() -> dict[str, str]:
@@ -206,32 +221,8 @@ def short_industry(ind: str) -> str:
     """The industry word of a firm's short name: 晋江纳联人工智能有限公司 -> 纳联智能."""
     if ind.startswith("="):
         return ""
-    special = {
-        "人工智能": "智能",
-        "半导体": "半导体",
-        "自动化": "自动化",
-        "物联网": "物联网",
-        "物联网科技": "物联网",
-        "自动化科技": "自动化",
-        "工业互联网": "工业互联",
-        "供应链": "供应链",
-        "供应链管理": "供应链",
-        "供应链科技": "供应链",
-        "融资租赁": "租赁",
-        "金融租赁": "租赁",
-        "私募基金管理": "资本",
-        "园区运营": "园区",
-        "产业园": "产业园",
-        "智能穿戴": "智能",
-        "冷链物流": "冷链",
-        "冷链科技": "冷链",
-        "冷链设备": "冷链",
-        "跨境物流": "物流",
-        "国际物流": "物流",
-        "自动化配件": "自动化",
-    }
-    if ind in special:
-        return special[ind]
+    if ind in SHORT_INDUSTRY:
+        return SHORT_INDUSTRY[ind]
     for suffix in ("科技", "技术", "服务", "管理", "工程", "发展"):
         if ind.endswith(suffix) and len(ind) > len(suffix) + 1:
             ind = ind[: -len(suffix)]
@@ -611,37 +602,16 @@ def tags_for(plan: dict[str, Any], rec: dict[str, Any]) -> list[str]:
     return t
 
 
-SCENARIOS_SMALL = [
-    {
-        "id": "X01",
-        "title": "园区用户侧储能与微电网",
-        "description": "为工业园区建设用户侧储能电站和微电网，"
-        "征集储能系统集成、储能变流器、能量管理系统及合同能源管理运营商。",
-    },
-    {"id": "X02", "title": "醫用同位素供應", "description": ""},
-    {
-        "id": "X03",
-        "title": "Machine-vision defect inspection for shoe factories",
-        "description": "Shoe and apparel factories in Jinjiang want AI camera systems that find "
-        "stitching, glue and fabric defects on the production line, with at least 98% accuracy, "
-        "to replace manual visual checks.",
-    },
-    {
-        "id": "X04",
-        "title": "运动品牌跨境电商服务",
-        "description": "帮助本地运动品牌开拓东南亚、中东市场，"
-        "需要跨境电商代运营、独立站、海外社媒营销、直播带货和海外仓服务商。",
-    },
-    {
-        "id": "X05",
-        "title": "陶瓷废料做墙板",
-        "description": "把建陶企业的废瓷和抛光渣变成轻质隔墙板、透水砖和发泡陶瓷保温板，"
-        "用于园区厂房和宿舍建设。",
-    },
-]
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=DATA,
+        help="folder to write the outputs into (default: data/, the committed files)",
+    )
+    out: Path = ap.parse_args(argv).out
+    pins.check_pypinyin()
     valid = level4_codes()
     check_specs(valid)
     rng = random.Random(SEED)
@@ -677,9 +647,9 @@ def main() -> None:
     for i, (_, rec) in enumerate(built, 1):
         rec["id"] = f"F{i:04d}"
 
-    (DATA / "eval").mkdir(exist_ok=True)
-    (DATA / "samples").mkdir(exist_ok=True)
-    with (DATA / "companies.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
+    (out / "eval").mkdir(parents=True, exist_ok=True)
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    with (out / "companies.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         for _, rec in built:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
@@ -702,7 +672,7 @@ def main() -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["scenario_id", "company_id", "grade", "note"])
     w.writerows(rows)
-    (DATA / "eval" / "labels.csv").write_text(buf.getvalue(), encoding="utf-8", newline="")
+    (out / "eval" / "labels.csv").write_text(buf.getvalue(), encoding="utf-8", newline="")
 
     # small try-out files: 30 firms around the 5 short scenarios (X01..X05 mirror S01, S13, S09,
     # S18, S24): 3 relevant firms each, one near miss each, 2 partial fits, 8 unrelated firms
@@ -737,18 +707,18 @@ def main() -> None:
     w.writerow(["id", "name", "description", "city"])
     for r in small:
         w.writerow([r["id"], r["name"], r["description"], r["city"] or ""])
-    (DATA / "samples" / "companies_small.csv").write_text(
+    (out / "samples" / "companies_small.csv").write_text(
         buf.getvalue(), encoding="utf-8", newline=""
     )
 
     scen = [dict(s) for s in SCENARIOS_SMALL]
-    trad = tg.to_traditional(
-        "晋江核医学产业园寻找医用同位素生产企业：回旋加速器生产氟-18、镓-68，反应堆同位素钼-99、镥-177的分离纯化、"
-        "靶件制备，以及放射性药品配送和辐射防护运输服务。"
-    )
-    scen[1]["description"] = tg.add_pinyin(trad, random.Random(SEED + 1), 0.4)
-    scen[1]["title"] = tg.add_pinyin(scen[1]["title"], random.Random(SEED + 2), 0.4)
-    with (DATA / "samples" / "scenarios_small.jsonl").open(
+    # X02 is written in traditional script with pinyin readings, like the scraped profiles: the
+    # table has its title in traditional script already and its description in simplified
+    x02 = next(s for s in scen if s["id"] == "X02")
+    trad = tg.to_traditional(x02["description"])
+    x02["description"] = tg.add_pinyin(trad, random.Random(SEED + 1), 0.4)
+    x02["title"] = tg.add_pinyin(x02["title"], random.Random(SEED + 2), 0.4)
+    with (out / "samples" / "scenarios_small.jsonl").open(
         "w", encoding="utf-8", newline="\n"
     ) as fh:
         for s in scen:

@@ -1,8 +1,14 @@
-"""A compact way to write archetypes: lists as '、'-separated (zh) or ';'-separated (en) strings."""
+"""A compact way to write archetypes: lists as '、'-separated (zh) or ';'-separated (en) strings.
+
+The archetypes themselves are in ``tables/`` (one entry per :func:`A` / :func:`L` call);
+:func:`load_specs` reads them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from tableio import load
 
 
 def _zh(s: str) -> list[str]:
@@ -141,15 +147,23 @@ def L(
 
 
 # The canonical certification names (the order the generator lists them in a profile).
-CANON_CERTS = (
-    "高新技术企业",
-    "专精特新小巨人",
-    "专精特新中小企业",
-    "科技型中小企业",
-    "ISO9001",
-    "ISO14001",
-    "ISO13485",
-    "IATF16949",
-    "GMP",
-    "CNAS",
-)
+CANON_CERTS: tuple[str, ...] = tuple(load("spec")["canon_certs"])
+
+
+def load_specs(table: str, group: str) -> list[dict[str, Any]]:
+    """The archetypes of ``group`` in ``tables/<table>.json``, in file order.
+
+    Each entry holds the arguments of one :func:`A` call (:func:`L` for the ``lay`` group),
+    in the compact notation above; ``space`` and the ``foreign`` (name, city) pairs become
+    tuples again.
+    """
+    make = L if group == "lay" else A
+    out = []
+    for entry in load(table)[group]:
+        kw = dict(entry)
+        if kw.get("space") is not None:
+            kw["space"] = tuple(kw["space"])
+        if kw.get("en") and "foreign" in kw["en"]:
+            kw["en"] = {**kw["en"], "foreign": [tuple(f) for f in kw["en"]["foreign"]]}
+        out.append(make(**kw))
+    return out

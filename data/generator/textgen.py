@@ -2,6 +2,7 @@
 
 Every function takes the ``random.Random`` it draws from, so output is reproducible.
 Generic phrases here must not contain scenario keywords (validate.py checks the lay firms).
+The phrase pools are in ``tables/textgen.json``; the sentence templates are code.
 """
 
 from __future__ import annotations
@@ -11,85 +12,33 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from tableio import load
+
 NOW = 2025
 _NUM = re.compile(r"\{(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\}")
 
-UNIVERSITIES = [
-    "华侨大学",
-    "厦门大学",
-    "福州大学",
-    "中科院泉州装备所",
-    "浙江大学",
-    "清华大学",
-    "哈尔滨工业大学",
-    "西安交通大学",
-    "华中科技大学",
-    "四川大学",
-    "上海交通大学",
-    "东华大学",
-    "江南大学",
-    "泉州师范学院",
-    "集美大学",
-    "北京理工大学",
-]
-FOUNDERS = [
-    "一支海归博士团队",
-    "几位原国企技术骨干",
-    "中科院背景的研发团队",
-    "晋江本地企业家",
-    "一批在行业内深耕多年的工程师",
-    "高校教授及其学生团队",
-    "从外资企业出来的技术高管",
-    "两位连续创业者",
-]
-REGIONS = [
-    "福建、广东、浙江等地",
-    "华东、华南地区",
-    "全国二十余个省市",
-    "长三角和珠三角",
-    "东南亚、中东及欧洲市场",
-    "全国三十个省、自治区、直辖市",
-    "闽南地区",
-]
-EXPORT = ["东南亚", "中东", "欧洲", "南美", "北美", "日韩", "非洲"]
-EXCHANGES = ["深交所主板", "深交所创业板", "上交所主板", "上交所科创板", "北交所", "港交所主板"]
-EN_EXCHANGES = [
-    "the Shenzhen Stock Exchange",
-    "the Shanghai Stock Exchange (STAR Market)",
-    "the Shanghai Stock Exchange",
-    "the Hong Kong Stock Exchange",
-    "the Beijing Stock Exchange",
-]
-MUNICIPALITIES = {"北京", "上海", "天津", "重庆"}
-
-CERT_ZH = {
-    "ISO9001": "ISO9001质量管理体系认证",
-    "ISO14001": "ISO14001环境管理体系认证",
-    "ISO13485": "ISO13485医疗器械质量管理体系认证",
-    "IATF16949": "IATF16949汽车行业质量管理体系认证",
-    "GMP": "药品GMP符合性检查",
-    "CNAS": "CNAS实验室认可",
+_T = load("textgen")
+UNIVERSITIES: list[str] = _T["universities"]
+FOUNDERS: list[str] = _T["founders"]
+FOUNDERS_PLAIN: list[str] = _T["founders_plain"]  # founders of firms that are not tech firms
+REGIONS: list[str] = _T["regions"]
+EXPORT: list[str] = _T["export"]
+EXCHANGES: list[str] = _T["exchanges"]
+EN_EXCHANGES: list[str] = _T["en_exchanges"]
+MUNICIPALITIES: set[str] = set(_T["municipalities"])
+CERT_ZH: dict[str, str] = _T["cert_zh"]
+CERT_EN: dict[str, str] = _T["cert_en"]
+TITLE_EN: dict[str, str] = _T["title_en"]
+# the part of a {lo-hi} range a firm of each size class draws from
+SCALE_BAND: dict[str, tuple[float, float]] = {
+    size: (lo, hi) for size, (lo, hi) in _T["scale_band"].items()
 }
-CERT_EN = {
-    "ISO9001": "ISO 9001",
-    "ISO14001": "ISO 14001",
-    "ISO13485": "ISO 13485",
-    "IATF16949": "IATF 16949",
-    "GMP": "GMP",
-    "CNAS": "CNAS accreditation",
-}
-TITLE_EN = {
-    "高新技术企业": "a National High-Tech Enterprise",
-    "专精特新小巨人": 'a national-level specialised and innovative "Little Giant"',
-    "专精特新中小企业": "a provincial specialised and innovative SME",
-    "科技型中小企业": "a registered tech-based SME",
-}
+# product qualities in long profiles: manufacturers, service firms
+_ADJ: list[str] = _T["adj"]
+_ADJ_SERVICE: list[str] = _T["adj_service"]
 
 
 # ------------------------------------------------------------------ small helpers
-SCALE_BAND = {"xs": (0.0, 0.3), "s": (0.0, 0.5), "m": (0.2, 0.8), "l": (0.5, 1.0), "xl": (0.7, 1.0)}
-
-
 def fill(s: str, rng: random.Random, scale: str | None = None) -> str:
     """Replace ``{lo-hi}`` ranges by a random number (a decimal range keeps one decimal).
 
@@ -141,15 +90,6 @@ def approx(n: int) -> str:
         return str(n)
     step = 10 if n < 200 else 50 if n < 1000 else 100
     return str(n // step * step)
-
-
-FOUNDERS_PLAIN = [
-    "晋江本地企业家",
-    "两位连续创业者",
-    "一对返乡创业的夫妻",
-    "几位老同事",
-    "本地一家民营集团",
-]
 
 
 def province_title(prov: str) -> str:
@@ -578,25 +518,6 @@ def render_lay(f: dict[str, Any], spec: dict[str, Any], rng: random.Random) -> s
 
 
 # ------------------------------------------------------------------ long (1200-2500 chars)
-_ADJ = [
-    "稳定性高、维护简便",
-    "性价比突出、交付周期短",
-    "可按需定制、支持小批量",
-    "能耗低、占地小",
-    "兼容性好、便于与现有系统对接",
-    "安全冗余充分、运行可靠",
-    "操作界面友好、培训成本低",
-]
-_ADJ_SERVICE = [
-    "响应快、交付周期短",
-    "可按需定制、灵活组合",
-    "性价比突出、口碑良好",
-    "流程规范、结果可量化",
-    "团队专业、服务稳定",
-    "覆盖面广、对接便捷",
-]
-
-
 def _fillers(f: dict[str, Any], rng: random.Random) -> list[str]:
     """Optional paragraphs about people, quality, responsibility, management and cases."""
     short, p, c = f["short"], f["products"], f["customers"] or ["客户"]
