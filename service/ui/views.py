@@ -13,10 +13,11 @@ from pydantic import ValidationError
 
 from matcher.explain import lower_keep_length
 from matcher.normalise import strip_pinyin
+from matcher.types import RESULT_PARTS
 
 from .i18n import problem
 
-PART_ORDER = ("dense", "lexical", "keyword", "industry", "structured", "learned")
+PART_ORDER = RESULT_PARTS
 _LIST_SPLIT = re.compile(r"[,，、;；\n]+")
 _NEXT_OK = re.compile(r"^/ui(/[A-Za-z0-9_.\-/]*)?(\?[^\\\s]*)?$")
 
