@@ -11,12 +11,13 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from .types import CHAIN_POSITIONS, CONSTRAINT_MODES, FUSION_SCALES, INDEX_BACKENDS
 
 EXIT_BAD_INPUT = 2
 DEFAULT_SCENARIOS = "data/scenarios.yaml"
@@ -115,17 +116,10 @@ def _load_or_build(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _atomic_text(path: Path, lines: Iterator[str]) -> None:
-    """Write ``lines`` to ``path`` through a temp file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for line in lines:
-                f.write(line)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``lines`` to ``path`` atomically (streamed, UTF-8)."""
+    from .folders import atomic_write
+
+    atomic_write(path, lambda f: f.writelines(line.encode("utf-8") for line in lines))
 
 
 def _match_json(m: Any) -> dict[str, Any]:
@@ -447,12 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("run", help="main job: index data/ and show the top firms per opportunity")
     data_args(sp)
     sp.add_argument("--top-k", type=_positive_int, default=5)
-    sp.add_argument("--constraints", choices=["flag", "filter"])
+    sp.add_argument("--constraints", choices=CONSTRAINT_MODES)
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("index", help="build the index folder from a catalogue and profiles")
     data_args(sp)
-    sp.add_argument("--index-backend", choices=["flat", "ivf", "numpy"])
+    sp.add_argument("--index-backend", choices=INDEX_BACKENDS)
     sp.set_defaults(func=cmd_index)
 
     sp = sub.add_parser("match", help="rank firms for one scenario")
@@ -465,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--city", help="filter: a place and what lies in it (晋江, 晉江市, Jinjiang, 泉州, 福建)"
     )
     sp.add_argument("--min-capital", type=float, help="filter: registered capital ≥ (万元)")
-    sp.add_argument("--chain", choices=["upstream", "midstream", "downstream", "service"])
+    sp.add_argument("--chain", choices=CHAIN_POSITIONS)
     sp.set_defaults(func=cmd_match)
 
     sp = sub.add_parser("suggest", help="rank scenarios for one company profile (JSON file)")
@@ -486,7 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--method", choices=["fusion", "dense", "lexical", "random"], default="fusion")
     sp.add_argument(
         "--fusion-scale",
-        choices=["floor", "candidates"],
+        choices=FUSION_SCALES,
         help="how dense and lexical scores are scaled (FusionConfig.scale; default floor)",
     )
     sp.add_argument(

@@ -6,6 +6,20 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .types import (
+    CONSTRAINT_MODES,
+    ENCODERS,
+    FUSION_METHODS,
+    FUSION_SCALES,
+    INDEX_BACKENDS,
+    LEXICAL_BACKENDS,
+    SCORE_PARTS,
+    ConstraintMode,
+    FusionMethod,
+    FusionScale,
+    IndexBackend,
+    LexicalBackend,
+)
 
 __all__ = [
     "EncoderConfig",
@@ -38,6 +52,17 @@ class EncoderConfig:
     sentences: bool = True
     max_sentences: int = 48
 
+    def __post_init__(self) -> None:
+        names = [n.strip() for n in self.name.split("+")]
+        unknown = [n for n in names if n not in ENCODERS]
+        if not self.name.strip() or unknown:
+            raise ConfigError(
+                f"unknown encoder {self.name!r}; choose one of {list(ENCODERS)} "
+                "or join them with '+'"
+            )
+        if self.batch_size < 1 or self.max_sentences < 0 or self.num_threads < 1:
+            raise ConfigError("encoder batch_size and num_threads must be at least 1")
+
 
 @dataclass(frozen=True)
 class IndexConfig:
@@ -53,7 +78,7 @@ class IndexConfig:
     a smaller ``w`` fewer lists (faster, recall measured in docs/benchmarks.md).
     """
 
-    backend: str = "flat"
+    backend: IndexBackend = "flat"
     ivf_nlist: int = 0  # 0: about 2·sqrt(n)
     ivf_nprobe: int = 16
     exact_below: int = 20000  # the ANN backend searches exactly below this many vectors
@@ -62,6 +87,10 @@ class IndexConfig:
     ivf_filter_widening: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.backend not in INDEX_BACKENDS:
+            raise ConfigError(
+                f"unknown index backend {self.backend!r}; choose one of {list(INDEX_BACKENDS)}"
+            )
         if not 0.0 <= self.ivf_filter_widening <= 1.0:
             raise ConfigError(
                 f"ivf_filter_widening must be between 0 and 1, got {self.ivf_filter_widening}"
@@ -84,10 +113,16 @@ VECTOR_DTYPES = ("float32", "float16")
 class LexicalConfig:
     """Lexical scorer: ``tfidf`` (character n-grams for Chinese, words for English)."""
 
-    backend: str = "tfidf"
+    backend: LexicalBackend = "tfidf"
     ngram_range: tuple[int, int] = (1, 3)
     sublinear_tf: bool = True
     min_df: int = 1
+
+    def __post_init__(self) -> None:
+        if self.backend not in LEXICAL_BACKENDS:
+            raise ConfigError(
+                f"unknown lexical backend {self.backend!r}; choose one of {list(LEXICAL_BACKENDS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -106,8 +141,8 @@ class FusionConfig:
     candidates, as before; a low newcomer rescales every other firm's parts.
     """
 
-    method: str = "convex"
-    scale: str = "floor"
+    method: FusionMethod = "convex"
+    scale: FusionScale = "floor"
     weights: dict[str, float] = field(
         default_factory=lambda: {
             "dense": 0.50,
@@ -119,6 +154,23 @@ class FusionConfig:
     )
     rrf_k: int = 60
 
+    def __post_init__(self) -> None:
+        if self.method not in FUSION_METHODS:
+            raise ConfigError(
+                f"unknown fusion method {self.method!r}; choose one of {list(FUSION_METHODS)}"
+            )
+        if self.scale not in FUSION_SCALES:
+            raise ConfigError(
+                f"unknown fusion scale {self.scale!r}; choose one of {list(FUSION_SCALES)}"
+            )
+        unknown = set(self.weights) - set(SCORE_PARTS)
+        if unknown:
+            raise ConfigError(
+                f"unknown fusion weight(s) {sorted(unknown)}; known parts: {list(SCORE_PARTS)}"
+            )
+        if self.rrf_k < 1:
+            raise ConfigError("rrf_k must be at least 1")
+
 
 @dataclass(frozen=True)
 class ConstraintConfig:
@@ -128,9 +180,17 @@ class ConstraintConfig:
     ``filter`` drops it from the results.
     """
 
-    mode: str = "flag"
+    mode: ConstraintMode = "flag"
     penalty: float = 0.15
     match_closed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in CONSTRAINT_MODES:
+            raise ConfigError(
+                f"unknown constraint mode {self.mode!r}; choose one of {list(CONSTRAINT_MODES)}"
+            )
+        if self.penalty < 0:
+            raise ConfigError("the constraint penalty must be zero or more")
 
 
 @dataclass(frozen=True)
@@ -161,23 +221,7 @@ class EngineConfig:
     scenario_focus: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.fusion.method not in ("convex", "rrf"):
-            raise ConfigError(
-                f"unknown fusion method {self.fusion.method!r}; choose 'convex' or 'rrf'"
-            )
-        if self.fusion.scale not in ("floor", "candidates"):
-            raise ConfigError(
-                f"unknown fusion scale {self.fusion.scale!r}; choose 'floor' or 'candidates'"
-            )
-        if self.constraints.mode not in ("flag", "filter"):
-            raise ConfigError(
-                f"unknown constraint mode {self.constraints.mode!r}; choose 'flag' or 'filter'"
-            )
-        unknown = set(self.fusion.weights) - set(SCORE_PARTS)
-        if unknown:
-            raise ConfigError(
-                f"unknown fusion weight(s) {sorted(unknown)}; known parts: {list(SCORE_PARTS)}"
-            )
+        # each sub-config checked itself when it was made
         if self.candidates < 1:
             raise ConfigError("candidates must be at least 1")
         if self.exact_filtered < 0:
@@ -185,9 +229,6 @@ class EngineConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
-
-
-SCORE_PARTS = ("dense", "lexical", "keyword", "industry", "structured")
 
 
 def _to_dict(obj: Any) -> Any:

@@ -8,6 +8,9 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["replace_folder", "atomic_write", "remove_path", "recover_folder"]
 
 
 def replace_folder(target: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
@@ -37,15 +40,26 @@ def replace_folder(target: str | os.PathLike[str], write: Callable[[Path], None]
     return target
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes | str | Callable[[BinaryIO], object]
+) -> None:
     """Write ``data`` to ``path`` through a temporary sibling renamed over it: readers see the
-    old file or the new one, never half of either."""
+    old file or the new one, never half of either. ``data``: bytes, text (written as UTF-8),
+    or a function that writes to the open binary file (large arrays, streamed lines).
+
+    The one way every module replaces a file (JSON state, arrays, cache segments, CLI output).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(data, str):
+                f.write(data.encode("utf-8"))
+            elif isinstance(data, bytes | bytearray):
+                f.write(data)
+            else:
+                data(f)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

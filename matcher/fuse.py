@@ -6,7 +6,8 @@ over reference firms fixed at fit when the caller gives one (scenario rankings: 
 later never rescales the others), else the candidates' own minimum (min-max). Bounded parts
 (keyword coverage, industry relation, structured fit) are used as they are; the score is the
 weighted sum. ``rrf``: reciprocal-rank fusion, sum of ``w / (k + rank)`` over the parts,
-rescaled to [0, 1].
+rescaled to [0, 1]. Tied values take consecutive ranks in the candidates' order (for a
+scenario, the corpus order when every firm is a candidate).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["fuse", "minmax", "scale_from", "QUERY_SCALED"]
+from .errors import ConfigError
+from .types import FUSION_METHODS, QUERY_SCALED
 
-QUERY_SCALED = ("dense", "lexical")
+__all__ = ["fuse", "minmax", "scale_from", "QUERY_SCALED"]
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
@@ -26,12 +28,13 @@ def minmax(values: np.ndarray) -> np.ndarray:
     return scale_from(v, float(v.min())) if v.size else v
 
 
-def scale_from(values: np.ndarray, floor: float) -> np.ndarray:
-    """``values`` mapped to [0, 1]: ``floor`` → 0, the highest value → 1 (below the floor: 0)."""
+def scale_from(values: np.ndarray, floor: float, ceiling: float | None = None) -> np.ndarray:
+    """``values`` mapped to [0, 1]: ``floor`` → 0, ``ceiling`` (default: the highest value) → 1,
+    clipped outside."""
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:
         return v
-    hi = float(v.max())
+    hi = float(v.max()) if ceiling is None else float(ceiling)
     if hi - floor < 1e-12:
         return np.zeros_like(v) if hi <= 0 else np.ones_like(v)
     return np.clip((v - floor) / (hi - floor), 0.0, 1.0)
@@ -43,20 +46,27 @@ def fuse(
     method: str = "convex",
     rrf_k: int = 60,
     floor: Mapping[str, float] | None = None,
+    ceiling: Mapping[str, float] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Return ``(score, parts, contributions)`` for candidates; arrays aligned with ``raw``'s.
 
     ``floor``: per query-scaled part, the score that maps to 0 (see the module doc).
+    ``ceiling``: the score that maps to 1, where the candidates are a part of a larger set
+    whose best score is known (the nightly batch scores firms block by block); by default the
+    candidates' own best.
     """
     n = len(next(iter(raw.values()))) if raw else 0
     parts: dict[str, np.ndarray] = {}
     for name, values in raw.items():
         if name not in QUERY_SCALED:
             parts[name] = np.asarray(values, np.float64)
-        elif floor is not None and name in floor:
-            parts[name] = scale_from(values, floor[name])
         else:
-            parts[name] = minmax(values)
+            v = np.asarray(values, np.float64)
+            lo = floor[name] if floor is not None and name in floor else None
+            hi = ceiling.get(name) if ceiling is not None else None
+            if lo is None and v.size:
+                lo = float(v.min())
+            parts[name] = v if not v.size else scale_from(v, float(lo), hi)  # type: ignore[arg-type]
     total_w = sum(w for name, w in weights.items() if name in raw and w > 0) or 1.0
     contributions: dict[str, np.ndarray] = {}
     if method == "convex":
@@ -70,7 +80,7 @@ def fuse(
             ranks[order] = np.arange(1, n + 1)
             contributions[name] = w * (rrf_k + 1) / (rrf_k + ranks)
     else:
-        raise ValueError(f"unknown fusion method {method!r}; choose 'convex' or 'rrf'")
+        raise ConfigError(f"unknown fusion method {method!r}; choose one of {list(FUSION_METHODS)}")
     score = np.zeros(n, dtype=np.float64)
     for c in contributions.values():
         score += c

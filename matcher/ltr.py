@@ -4,8 +4,9 @@ Pipeline stages become graded labels (rejected 0 < shortlisted 1 < contacted 2 <
 signed 4; a pair's latest stage counts). Each labelled scenario × firm pair is described by the
 engine's score parts plus facts about both sides (scenario family and value, firm city, strength,
 capital, constraint failure); LightGBM's lambdarank learns an ordering per scenario. At ranking
-time the model's score, min-max normalised over the candidates, is added to the fused score with
-weight ``learned_weight``: the ``learned`` part of a ``Match``.
+time the model's score, scaled to [0, 1] by the range its predictions had over the training
+pairs (fixed with the model, so a pair's part does not depend on the other candidates), is added
+to the fused score with weight ``learned_weight``: the ``learned`` part of a ``Match``.
 
 A model is saved as a folder: ``model.txt`` (LightGBM's text format, no pickle), ``model.json``
 (feature list, vocabularies, metrics, training facts) and ``CARD.md``.
@@ -19,8 +20,7 @@ import itertools
 import json
 import math
 import os
-import shutil
-import tempfile
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,9 @@ import numpy as np
 from .constraints import strength
 from .errors import DataError
 from .evaluate import ndcg_at_k
-from .types import Company, Scenario
+from .folders import replace_folder
+from .fuse import minmax
+from .types import FEEDBACK_STAGES, SCORE_PARTS, Company, FeedbackStage, Scenario
 
 __all__ = [
     "STAGE_GRADES",
@@ -42,8 +44,15 @@ __all__ = [
     "heldout_split",
 ]
 
-STAGE_GRADES = {"rejected": 0, "shortlisted": 1, "contacted": 2, "visited": 3, "signed": 4}
-PARTS = ("dense", "lexical", "keyword", "industry", "structured")
+STAGE_GRADES: dict[FeedbackStage, int] = {
+    "rejected": 0,
+    "shortlisted": 1,
+    "contacted": 2,
+    "visited": 3,
+    "signed": 4,
+}
+assert set(STAGE_GRADES) == set(FEEDBACK_STAGES)
+PARTS = SCORE_PARTS
 OTHER = "(other)"
 
 
@@ -69,8 +78,8 @@ def grades_from_feedback(events: Sequence[tuple[str, str, str]]) -> dict[tuple[s
     out: dict[tuple[str, str], int] = {}
     for sid, cid, stage in events:
         if stage not in STAGE_GRADES:
-            raise DataError(f"unknown feedback stage {stage!r}; use {', '.join(STAGE_GRADES)}")
-        out[(sid, cid)] = STAGE_GRADES[stage]
+            raise DataError(f"unknown feedback stage {stage!r}; use {', '.join(FEEDBACK_STAGES)}")
+        out[(sid, cid)] = STAGE_GRADES[stage]  # type: ignore[index]
     return out
 
 
@@ -94,6 +103,9 @@ class LearnedRanker:
     learned_weight: float
     metrics: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    # lowest and highest prediction over the training pairs: the range the learned part is
+    # scaled by (None for a model saved before models kept it: min-max over the candidates)
+    score_range: tuple[float, float] | None = None
     _booster: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -112,6 +124,16 @@ class LearnedRanker:
             return np.zeros(0)
         return np.asarray(self.booster().predict(x, num_threads=1), np.float64)
 
+    def scale(self, predictions: np.ndarray) -> np.ndarray:
+        """Predictions mapped to [0, 1] by :attr:`score_range` (clipped outside it)."""
+        p = np.asarray(predictions, np.float64)
+        if self.score_range is None:
+            return minmax(p)
+        lo, hi = self.score_range
+        if hi - lo < 1e-12:
+            return np.zeros_like(p)
+        return np.clip((p - lo) / (hi - lo), 0.0, 1.0)
+
     def features(
         self,
         scenarios: Sequence[Scenario],
@@ -125,30 +147,24 @@ class LearnedRanker:
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write ``model.txt``, ``model.json`` and ``CARD.md`` atomically."""
-        target = Path(folder)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent))
-        try:
+        meta = {
+            "format_version": 1,
+            "kind": "lightgbm-lambdarank",
+            "features": self.feature_names,
+            "cities": self.cities,
+            "families": self.families,
+            "learned_weight": self.learned_weight,
+            "score_range": list(self.score_range) if self.score_range else None,
+            "metrics": self.metrics,
+            "info": self.info,
+        }
+
+        def write(tmp: Path) -> None:
             (tmp / "model.txt").write_text(self.booster_text, "utf-8")
-            meta = {
-                "format_version": 1,
-                "kind": "lightgbm-lambdarank",
-                "features": self.feature_names,
-                "cities": self.cities,
-                "families": self.families,
-                "learned_weight": self.learned_weight,
-                "metrics": self.metrics,
-                "info": self.info,
-            }
             (tmp / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
             (tmp / "CARD.md").write_text(_card(meta), "utf-8")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+
+        return replace_folder(folder, write)
 
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> LearnedRanker:
@@ -163,6 +179,11 @@ class LearnedRanker:
             cities=list(meta["cities"]),
             families=list(meta["families"]),
             learned_weight=float(meta["learned_weight"]),
+            score_range=(
+                (float(meta["score_range"][0]), float(meta["score_range"][1]))
+                if meta.get("score_range")
+                else None
+            ),
             metrics=dict(meta.get("metrics") or {}),
             info=dict(meta.get("info") or {}),
         )
@@ -222,6 +243,12 @@ def pair_features(
     return x
 
 
+def _lgb_name(name: str) -> str:
+    """A feature name LightGBM accepts: it refuses JSON's special characters (a city written
+    "Ho Chi Minh City, Vietnam" has a comma); the saved model keeps the names as they are."""
+    return re.sub(r'[",:\[\]{}\\]', "_", name)
+
+
 def _city(c: Company) -> str:
     return (c.city or "").strip() or OTHER
 
@@ -261,7 +288,7 @@ class TrainingSet:
     x: np.ndarray
     labels: np.ndarray
     fused: np.ndarray
-    current_pred: np.ndarray | None = None  # the adopted model's raw scores, if there is one
+    current_part: np.ndarray | None = None  # the adopted model's learned part, if there is one
     current_weight: float = 0.0
 
 
@@ -309,7 +336,7 @@ def train(
         data.x[order],
         label=data.labels[order],
         group=group_sizes,
-        feature_name=feature_names(cities, families),
+        feature_name=[_lgb_name(n) for n in feature_names(cities, families)],
         free_raw_data=False,
     )
     booster = lgb.train(params, ds, num_boost_round=cfg.num_trees)
@@ -319,17 +346,15 @@ def train(
         families=families,
         learned_weight=cfg.learned_weight,
     )
-    # Held-out comparison: both rankers order the same held-out pairs within each scenario.
-    pred = model.predict(data.x[test_idx])
-    new_scores = _combine(data.fused[test_idx], pred, data.sids, test_idx, cfg.learned_weight)
-    if data.current_pred is not None:
-        cur_scores = _combine(
-            data.fused[test_idx],
-            data.current_pred[test_idx],
-            data.sids,
-            test_idx,
-            data.current_weight,
-        )
+    train_pred = model.predict(data.x[train_idx])
+    model.score_range = (float(train_pred.min()), float(train_pred.max()))
+    # Held-out comparison: both rankers order the same held-out pairs within each scenario,
+    # each adding its learned part as ranking does.
+    new_scores = data.fused[test_idx] + cfg.learned_weight * model.scale(
+        model.predict(data.x[test_idx])
+    )
+    if data.current_part is not None:
+        cur_scores = data.fused[test_idx] + data.current_weight * data.current_part[test_idx]
     else:
         cur_scores = data.fused[test_idx]
     groups_new: dict[str, tuple[list[float], list[int]]] = {}
@@ -359,22 +384,6 @@ def train(
     return model, report
 
 
-def _combine(
-    fused: np.ndarray, pred: np.ndarray, sids: Sequence[str], idx: np.ndarray, w: float
-) -> np.ndarray:
-    """Fused score + ``w`` × the model score min-max normalised within each scenario."""
-    out = np.array(fused, np.float64)
-    by_sid: dict[str, list[int]] = {}
-    for pos, i in enumerate(idx):
-        by_sid.setdefault(sids[i], []).append(pos)
-    for positions in by_sid.values():
-        p = pred[positions]
-        lo, hi = float(p.min()), float(p.max())
-        norm = (p - lo) / (hi - lo) if hi - lo > 1e-12 else np.zeros_like(p)
-        out[positions] += w * norm
-    return out
-
-
 def _card(meta: dict[str, Any]) -> str:
     m = meta.get("metrics", {})
     lines = [
@@ -389,8 +398,9 @@ def _card(meta: dict[str, Any]) -> str:
         "(a stable hash split of the pairs)",
         f"- held-out nDCG@{m.get('k')}: current ranker {m.get('ndcg_current')}, "
         f"this model {m.get('ndcg_new')}",
-        f"- used as: fused score + {meta.get('learned_weight')} × model score (min-max "
-        "normalised over a query's candidates), shown as the `learned` part",
+        f"- used as: fused score + {meta.get('learned_weight')} × model score (scaled to "
+        f"[0, 1] by its range over the training pairs, {meta.get('score_range')}), shown as "
+        "the `learned` part",
         f"- features ({len(meta.get('features', []))}): {', '.join(meta.get('features', []))}",
         "",
         "Limits: it learns what recruiters did, including their biases (a preferred city is "

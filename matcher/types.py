@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 __all__ = [
+    "ScorePart",
+    "SCORE_PARTS",
+    "QUERY_SCALED",
+    "RESULT_PARTS",
+    "ChainPosition",
+    "FeedbackStage",
+    "FEEDBACK_STAGES",
+    "FusionMethod",
+    "FUSION_METHODS",
+    "FusionScale",
+    "FUSION_SCALES",
+    "ConstraintMode",
+    "CONSTRAINT_MODES",
+    "IndexBackend",
+    "INDEX_BACKENDS",
+    "LexicalBackend",
+    "LEXICAL_BACKENDS",
+    "EncoderName",
+    "ENCODERS",
     "Scenario",
     "Composite",
     "Company",
@@ -15,7 +34,31 @@ __all__ = [
     "CHAIN_POSITIONS",
 ]
 
-CHAIN_POSITIONS = ("upstream", "midstream", "downstream", "service")
+# Fixed vocabularies, each defined once here; the tuples follow the Literal aliases.
+ScorePart = Literal["dense", "lexical", "keyword", "industry", "structured"]
+SCORE_PARTS: tuple[ScorePart, ...] = get_args(ScorePart)
+# parts whose scale depends on the query (scaled from a floor before fusion)
+QUERY_SCALED: tuple[ScorePart, ...] = ("dense", "lexical")
+# what a Match's parts and contributions may hold: the fused parts and the learned one
+RESULT_PARTS: tuple[str, ...] = (*SCORE_PARTS, "learned")
+ChainPosition = Literal["upstream", "midstream", "downstream", "service"]
+CHAIN_POSITIONS: tuple[ChainPosition, ...] = get_args(ChainPosition)
+# a recruiter's follow-up stages, in pipeline order (rejected last)
+FeedbackStage = Literal["shortlisted", "contacted", "visited", "signed", "rejected"]
+FEEDBACK_STAGES: tuple[FeedbackStage, ...] = get_args(FeedbackStage)
+FusionMethod = Literal["convex", "rrf"]
+FUSION_METHODS: tuple[FusionMethod, ...] = get_args(FusionMethod)
+FusionScale = Literal["floor", "candidates"]
+FUSION_SCALES: tuple[FusionScale, ...] = get_args(FusionScale)
+ConstraintMode = Literal["flag", "filter"]
+CONSTRAINT_MODES: tuple[ConstraintMode, ...] = get_args(ConstraintMode)
+IndexBackend = Literal["flat", "ivf", "numpy"]
+INDEX_BACKENDS: tuple[IndexBackend, ...] = get_args(IndexBackend)
+LexicalBackend = Literal["tfidf"]
+LEXICAL_BACKENDS: tuple[LexicalBackend, ...] = get_args(LexicalBackend)
+# single encoders; EncoderConfig.name may join several with "+"
+EncoderName = Literal["use", "e5", "e5-st", "e5-nano", "st"]
+ENCODERS: tuple[EncoderName, ...] = get_args(EncoderName)
 
 
 @dataclass(frozen=True)
@@ -40,7 +83,7 @@ class Scenario:
     description_en: str = ""
     keywords: tuple[str, ...] = ()
     industry_codes: tuple[str, ...] = ()
-    chain_position: str | None = None
+    chain_position: ChainPosition | None = None
     value_yi: float | None = None
     park: str | None = None
     space_offered_m2: float | None = None
@@ -82,7 +125,7 @@ class Company:
     listed: bool | None = None
     intended_investment_yi: float | None = None
     space_needed_m2: float | None = None
-    chain_position: str | None = None
+    chain_position: ChainPosition | None = None
     contact: dict[str, str] | None = field(default=None, hash=False, compare=False)
 
     def text(self) -> str:

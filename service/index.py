@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +29,7 @@ from matcher.catalogue import load_catalogue, load_companies
 from matcher.config import EncoderConfig, EngineConfig
 from matcher.engine import Engine
 from matcher.errors import ConfigError, MatcherError
-from matcher.folders import recover_folder
+from matcher.folders import atomic_write, recover_folder
 from matcher.types import Company, Scenario
 
 from . import store
@@ -543,12 +541,4 @@ def _repair(engine: Engine, scenarios: list[Scenario], companies: list[Company])
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(data))

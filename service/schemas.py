@@ -22,7 +22,7 @@ from pydantic import (
 
 from matcher.creditcode import credit_code_problem, normalise_credit_code
 from matcher.industry import industry_table
-from matcher.types import Scenario
+from matcher.types import ChainPosition, FeedbackStage, Scenario
 
 from .profiles import CONTACT_FIELDS, ProfilePatch
 
@@ -104,8 +104,7 @@ LongText = Annotated[str, StringConstraints(max_length=MAX_TEXT), Clean, AfterVa
 Note = Annotated[str, StringConstraints(max_length=2000), Clean]
 Term = Annotated[str, StringConstraints(max_length=200), Clean, AfterValidator(visible)]
 Plain = Annotated[str, Clean]
-ChainPosition = Literal["upstream", "midstream", "downstream", "service"]
-Stage = Literal["shortlisted", "contacted", "visited", "signed", "rejected"]
+Stage = FeedbackStage
 Role = Literal["admin", "recruiter", "company"]
 
 

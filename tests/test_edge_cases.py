@@ -69,17 +69,21 @@ def test_suggest_refuses_top_k_below_one(small_engine):
         small_engine.suggest("T01", top_k=0)
 
 
-def test_failed_refit_keeps_the_previous_index(small_catalogue, small_companies, cache_dir):
+def test_failed_refit_keeps_the_previous_index(
+    small_catalogue, small_companies, cache_dir, monkeypatch
+):
+    from matcher.corpus import Corpus
+
     engine = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
     before = [m.company_id for m in engine.match_scenario("S1", top_k=5)]
 
     def broken(*args, **kwargs):
         raise DataError("simulated failure while indexing")
 
-    engine._add_companies = broken  # type: ignore[method-assign]
-    with pytest.raises(DataError, match="simulated"):
-        engine.fit(small_catalogue.opportunities, small_companies)
-    del engine._add_companies
+    with monkeypatch.context() as m:
+        m.setattr(Corpus, "add", broken)
+        with pytest.raises(DataError, match="simulated"):
+            engine.fit(small_catalogue.opportunities, small_companies)
     assert [m.company_id for m in engine.match_scenario("S1", top_k=5)] == before
 
 
@@ -123,7 +127,7 @@ def test_save_refuses_a_file_and_keeps_the_old_index_on_failure(
 def test_saving_a_loaded_engine_does_not_build_the_encoder(small_engine, tmp_path):
     loaded = Engine.load(small_engine.save(tmp_path / "a"))
     loaded.save(tmp_path / "b")
-    assert loaded._encoder is None
+    assert not loaded.encoder_loaded
     assert json.loads((tmp_path / "b" / "manifest.json").read_text())["encoder"]["dim"] == 512
 
 

@@ -233,10 +233,11 @@ def test_scenario_focus_adds_title_and_keywords_vector(small_engine):
     np.testing.assert_allclose(
         small_engine.scenarios_["S1"].vector, l2_normalise(full + focus)[0], atol=1e-6
     )
-    off = Engine(replace(small_engine.config, scenario_focus=0.0))
-    off._encoder = small_engine._encoder
+    from matcher.corpus import Corpus
+
+    off = Corpus(replace(small_engine.config, scenario_focus=0.0), enc.dim, lambda: enc)
     np.testing.assert_allclose(
-        off._scenario_vectors([s], [normalise(s.text())])[0], full[0], atol=1e-6
+        off.scenario_vectors([s], [normalise(s.text())])[0], full[0], atol=1e-6
     )
     with pytest.raises(ConfigError, match="scenario_focus"):
         small_engine.reconfigured(replace(small_engine.config, scenario_focus=0.0))
@@ -288,7 +289,9 @@ def test_broad_filter_searches_only_the_firms_that_pass(data_engine):
     the unfiltered candidates afterwards would leave about one firm in seventeen."""
     narrow = data_engine.reconfigured(replace(data_engine.config, candidates=5, exact_filtered=0))
     f = Filters(city="厦门市")
-    passing = [cid for cid, cs in data_engine.companies_.items() if city_passes(cs.company.city, "厦门市")]
+    passing = [
+        cid for cid, cs in data_engine.companies_.items() if city_passes(cs.company.city, "厦门市")
+    ]
     assert 25 < len(passing) < len(data_engine.companies_) // 10  # 25: the candidate depth
     recalls = []
     for sid in [s.id for s in data_engine.scenarios if s.is_open][:10]:
@@ -315,11 +318,11 @@ def test_remembered_pair_parts_follow_firm_and_scenario_updates(
         ]
 
     def from_scratch(**kw):
-        engine._pair_memo.clear()
+        engine.clear_memos()
         return ranked(**kw)
 
     first = ranked()
-    assert engine._pair_memo["S1"][1]  # remembered
+    assert engine.scoring.remembered_pairs("S1")  # remembered
     assert ranked() == first == from_scratch()
     assert ranked(filters=Filters(city="晋江")) == from_scratch(filters=Filters(city="晋江"))
     assert ranked() == first  # every firm remembered again before the update
@@ -342,10 +345,10 @@ def test_a_bulk_load_in_steps_gives_the_same_engine(
 ):
     """Loading in steps (as a million firms are) changes nothing but peak memory: the same
     rankings and parts, progress over the whole load, and updates afterwards still work."""
-    import matcher.engine as engine_mod
+    import matcher.corpus as corpus_mod
 
     whole = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
-    monkeypatch.setattr(engine_mod, "ADD_STEP", 3)
+    monkeypatch.setattr(corpus_mod, "ADD_STEP", 3)
     seen: list[tuple[str, int, int]] = []
     stepped = Engine(cache_dir=tmp_path).fit(  # an empty cache: every step encodes
         small_catalogue.opportunities, small_companies, progress=lambda *a: seen.append(a)
@@ -379,7 +382,7 @@ def test_compact_storage_ranks_like_the_exact_engine(data_catalogue, data_compan
         a = [m.company_id for m in exact.match_scenario(sid, 20)]
         b = [m.company_id for m in compact.match_scenario(sid, 20)]
         overlaps.append(len(set(a) & set(b)) / 20)
-    assert compact._sent_index._trained and compact._doc_index._trained  # ANN, not exact
+    assert compact.corpus.sent_index.trained and compact.corpus.doc_index.trained  # ANN, not exact
     assert sum(overlaps) / len(overlaps) >= 0.95, overlaps
 
 
@@ -392,7 +395,9 @@ def test_filtered_sentence_search_follows_firm_updates(data_catalogue, data_comp
     f = Filters(city="厦门市")
     sid = next(s.id for s in data_catalogue.opportunities if s.is_open)
     before = [m.company_id for m in engine.match_scenario(sid, 3, filters=f)]
-    assert len(before) == 3 and len(engine._sent_masks) == 1  # searched, not scored exhaustively
+    assert (
+        len(before) == 3 and engine.retrieval.remembered_masks() == 1
+    )  # searched, not scored exhaustively
     best = next(
         m.company_id
         for m in engine.match_scenario(sid, 20)
@@ -428,17 +433,18 @@ def test_save_writes_the_live_structures_as_they_are(
     engine.add_companies([replace(first, description=first.description + "。另有储能电站运维。")])
     open_ids = [s.id for s in data_catalogue.opportunities if s.is_open]
     engine.match_scenario(open_ids[0], 5)  # IVF lists train at the first search
-    assert engine._sent_index._trained
+    assert engine.corpus.sent_index.trained
     loaded = Engine.load(engine.save(tmp_path / "idx"), cache_dir=cache_dir)
     manifest = loaded.manifest_
     assert manifest["format_version"] == 2 and manifest["compacted"] is False
-    assert loaded._int_of == engine._int_of and loaded._lex_rows == engine._lex_rows
-    assert loaded._reference == engine._reference  # every 2nd of the 572 firms' sorted ids
-    assert engine._reference == sorted(c.id for c in data_companies)[::2]
+    a, b = loaded.corpus, engine.corpus
+    assert a.int_of == b.int_of and a.lex_rows == b.lex_rows
+    assert a.reference == b.reference  # every 2nd of the 572 firms' sorted ids
+    assert b.reference == sorted(c.id for c in data_companies)[::2]
     assert np.load(tmp_path / "idx" / "sent_vectors.npy").dtype == np.float16
-    assert loaded._sent_index._trained
-    n = engine._next_sent
-    np.testing.assert_array_equal(loaded._sent_owner[:n], engine._sent_owner[:n])
+    assert a.sent_index.trained
+    n = b.next_sent
+    np.testing.assert_array_equal(a.sent_owner[:n], b.sent_owner[:n])
     _same_rankings(engine, loaded, open_ids)
     _same_rankings(engine, loaded, open_ids, Filters(city=first.city))
     for e in (engine, loaded):
@@ -461,8 +467,8 @@ def test_save_compacts_after_many_replacements(
     loaded = Engine.load(folder, cache_dir=cache_dir)
     assert loaded.manifest_["compacted"] is True
     n = len(engine.companies_)
-    assert sorted(loaded._int_of.values()) == list(range(n)) and loaded._next_int == n
-    assert loaded._next_sent == sum(len(cs.sentences) for cs in engine.companies_.values())
+    assert sorted(loaded.corpus.int_of.values()) == list(range(n)) and loaded.corpus.next_int == n
+    assert loaded.corpus.next_sent == sum(len(cs.sentences) for cs in engine.companies_.values())
     open_ids = [s.id for s in small_catalogue.opportunities if s.is_open]
     _same_rankings(engine, loaded, open_ids)
 
@@ -479,7 +485,7 @@ def test_save_compacts_after_many_replacements(
 
 
 def test_reference_sample_takes_every_kth_id_in_sorted_order():
-    from matcher.engine import reference_sample
+    from matcher.corpus import reference_sample
 
     ids = [f"F{i:04d}" for i in range(1000)][::-1]
     assert reference_sample(ids, 4) == ["F0000", "F0250", "F0500", "F0750"]
@@ -508,17 +514,17 @@ def test_floor_is_the_reference_firms_minimum_and_follows_only_their_changes(
     st = engine.scenarios_["S1"]
 
     def brute() -> dict[str, float]:
-        _, raw, _ = engine.score_parts("S1", engine._reference)
+        _, raw, _ = engine.score_parts("S1", engine.corpus.reference)
         return {p: float(raw[p].min()) for p in ("dense", "lexical")}
 
-    floor = engine._floor(st)
+    floor = engine.floor(st)
     assert floor == pytest.approx(brute(), abs=1e-6)
-    version = engine._reference_version
+    version = engine.corpus.reference_version
     engine.add_companies([Company(id="NEW", name="新来有限公司", description="生产储能电池。")])
-    assert engine._reference_version == version and engine._floor(st) == floor
-    _, raw, _ = engine.score_parts("S1", engine._reference)
-    lowest = engine._reference[int(np.argmin(raw["dense"]))]
+    assert engine.corpus.reference_version == version and engine.floor(st) == floor
+    _, raw, _ = engine.score_parts("S1", engine.corpus.reference)
+    lowest = engine.corpus.reference[int(np.argmin(raw["dense"]))]
     scenario = engine.scenarios_["S1"].scenario
     engine.add_companies([replace(engine.companies_[lowest].company, description=scenario.text())])
-    moved = engine._floor(st)
+    moved = engine.floor(st)
     assert moved == pytest.approx(brute(), abs=1e-6) and moved["dense"] > floor["dense"]

@@ -80,3 +80,21 @@ def test_train_learns_a_signal_the_fusion_misses_and_round_trips(tmp_path):
 def test_too_little_feedback_trains_nothing():
     model, report = train(_toy(n_scen=1, per=10), ["(other)"], [], LtrConfig())
     assert model is None and "too little feedback" in report["skipped"]
+
+
+def test_the_learned_part_is_scaled_by_the_training_range_and_round_trips(tmp_path):
+    data = _toy()
+    model, _ = train(data, ["Ho Chi Minh City, Vietnam", "(other)"], [], LtrConfig(min_pairs=20))
+    assert model is not None and model.score_range is not None  # a comma in a city trains
+    lo, hi = model.score_range
+    pred = model.predict(data.x)
+    assert lo >= pred.min() - 1e-12 and hi <= pred.max() + 1e-12
+    np.testing.assert_allclose(
+        model.scale(np.array([lo, (lo + hi) / 2, hi, hi + 5, lo - 5])), [0, 0.5, 1, 1, 0]
+    )
+    # a pair's part is the same alone or among others (min-max would give 0 alone)
+    assert model.scale(np.array([hi]))[0] == 1.0 and model.scale(np.array([lo + hi]) / 2)[0] > 0
+    model.save(tmp_path / "m")
+    assert LearnedRanker.load(tmp_path / "m").score_range == model.score_range
+    old = LearnedRanker(model.booster_text, model.cities, model.families, 0.5)
+    np.testing.assert_allclose(old.scale(np.array([1.0, 3.0, 2.0])), [0, 1, 0.5])  # min-max

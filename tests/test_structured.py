@@ -146,15 +146,15 @@ def test_engine_groups_follow_additions_and_renames(small_catalogue, small_compa
     for c in small_companies[3:]:
         engine.add_companies([c])
     fresh = Engine(cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
-    assert _partition(engine._groups) == _partition(fresh._groups)
-    assert {g: set(m) for g, m in engine._group_members.items()} == {
-        g: set(m) for g, m in fresh._group_members.items()
+    assert _partition(engine.corpus.groups) == _partition(fresh.corpus.groups)
+    assert {g: set(m) for g, m in engine.corpus.group_members.items()} == {
+        g: set(m) for g, m in fresh.corpus.group_members.items()
     }
-    grouped = next(m for m in fresh._group_members.values() if len(m) > 1)
+    grouped = next(m for m in fresh.corpus.group_members.values() if len(m) > 1)
     engine.add_companies(
         [replace(engine.companies_[grouped[1]].company, name="完全不同的名字公司")]
     )
-    assert engine._groups[grouped[1]] == grouped[1]  # a rename regroups: it left its group
+    assert engine.corpus.groups[grouped[1]] == grouped[1]  # a rename regroups: it left its group
 
 
 def test_bundled_catalogue_is_valid_13_28():
@@ -208,7 +208,7 @@ def test_without_collapsing_every_firm_is_its_own_group(
     engine = Engine(cfg, cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
     engine.add_companies([replace(small_companies[0], id="COPY")])
     ids = [c.id for c in small_companies] + ["COPY"]
-    assert engine._groups == {i: i for i in ids}
-    assert engine._group_members == {i: [i] for i in ids}
+    assert engine.corpus.groups == {i: i for i in ids}
+    assert engine.corpus.group_members == {i: [i] for i in ids}
     shown = [m.company_id for m in engine.match_scenario("S1", top_k=20)]
     assert small_companies[0].id in shown and "COPY" in shown

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             cold, warm = [], []
             for s in data.scenarios:
                 forget_profiles(base)
-                base._pair_memo.clear()
+                base.clear_memos()
                 for out in (cold, warm):
                     start = time.perf_counter()
                     engine.match_scenario(s.id, 20)

@@ -194,10 +194,9 @@ class Ours:
         self.engine: Engine | None = None
 
     def build(self, companies: Sequence[Company], scenarios: Sequence[Scenario]) -> None:
-        engine = Engine(self.config, cache_dir=self.cache_dir)
-        # Share the loaded model and its cache (tests/test_engine.py does the same), so every
-        # system reads the same vectors and no build pays for loading the model.
-        engine._encoder = self.encoder
+        # Share the loaded model and its cache, so every system reads the same vectors and no
+        # build pays for loading the model.
+        engine = Engine(self.config, cache_dir=self.cache_dir, encoder=self.encoder)
         self.engine = engine.fit(scenarios, companies)
 
     def _fitted(self) -> Engine:

@@ -42,6 +42,7 @@ from matcher import explain  # noqa: E402
 from matcher.catalogue import company_from_dict, load_catalogue  # noqa: E402
 from matcher.config import EngineConfig, IndexConfig  # noqa: E402
 from matcher.constraints import Filters, passes_filters  # noqa: E402
+from matcher.corpus import texts_to_encode  # noqa: E402
 from matcher.engine import Engine  # noqa: E402
 
 logger = logging.getLogger("bench.query")
@@ -69,9 +70,7 @@ def forget_profiles(engine: Engine) -> None:
     candidates and its 20 explanations in full, as one over a million firms would."""
     for cached in (explain._run_words, explain._runs, explain._profile_forms):
         cached.cache_clear()
-    engine._informative_memo.clear()
-    engine._terms_memo.clear()
-    engine._pair_memo.clear()  # each stored scenario's remembered score parts
+    engine.clear_memos()  # term tests, matched terms, each stored scenario's score parts
     for cs in engine.companies_.values():
         cs.keyword_found.clear()
 
@@ -90,10 +89,10 @@ class ExactRetrieval:
     def __init__(self, engine: Engine, scenario_ids: list[str], chunk: int = 200_000) -> None:
         self.engine = e = engine
         self.ids = list(e.companies_)
-        rows = np.array([e._int_of[i] for i in self.ids], dtype=np.int64)
+        rows = np.array([e.corpus.int_of[i] for i in self.ids], dtype=np.int64)
         pos_of = np.full(int(rows.max()) + 1, -1, dtype=np.int64)
         pos_of[rows] = np.arange(len(rows))
-        owners = e._sent_owner[: e._next_sent]
+        owners = e.corpus.sent_owner[: e.corpus.next_sent]
         sent_rows = np.flatnonzero(owners >= 0)
         self.owners = pos_of[owners[sent_rows]]
         self.column = {sid: k for k, sid in enumerate(scenario_ids)}
@@ -105,8 +104,8 @@ class ExactRetrieval:
                 out[lo : lo + chunk] = store.rows(which[lo : lo + chunk]) @ q.T
             return out
 
-        self.doc_scores = scores(e._doc_store, rows)
-        self.sent_scores = scores(e._sent_store, sent_rows)
+        self.doc_scores = scores(e.corpus.doc_store, rows)
+        self.sent_scores = scores(e.corpus.sent_store, sent_rows)
         self._ok: dict[str, np.ndarray] = {}
 
     def allowed(self, f: Filters) -> np.ndarray:
@@ -195,14 +194,14 @@ def index_bytes(index: Any) -> int:
 
 def memory_report(engine: Engine, rss_before: float) -> dict[str, Any]:
     mb = 1024 * 1024
-    n_docs, n_sents = len(engine._doc_index), len(engine._sent_index)
-    raw = (n_docs + n_sents) * engine._doc_store.dim * 4
+    n_docs, n_sents = len(engine.corpus.doc_index), len(engine.corpus.sent_index)
+    raw = (n_docs + n_sents) * engine.corpus.doc_store.dim * 4
     parts = {
-        "doc_store": engine._doc_store.nbytes,
-        "sentence_store": engine._sent_store.nbytes,
-        "doc_index": index_bytes(engine._doc_index),
-        "sentence_index": index_bytes(engine._sent_index),
-        "lexical_rows": engine._lex.nbytes,
+        "doc_store": engine.corpus.doc_store.nbytes,
+        "sentence_store": engine.corpus.sent_store.nbytes,
+        "doc_index": index_bytes(engine.corpus.doc_index),
+        "sentence_index": index_bytes(engine.corpus.sent_index),
+        "lexical_rows": engine.corpus.lex.nbytes,
     }
     vectors = sum(v for k, v in parts.items() if k != "lexical_rows")
     return {
@@ -381,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     engine.suggest(fresh[0], 5)
     suggest_t, encode_t = [], []
     for c in fresh[1:]:
-        texts = engine.texts_to_encode([], [c])["passage"]
+        texts = texts_to_encode(engine.config, [], [c])["passage"]
         start = time.perf_counter()
         encoder.encode(texts)
         encode_t.append(time.perf_counter() - start)

@@ -216,8 +216,8 @@ def in_process(args: argparse.Namespace, open_ids: list[str]) -> dict[str, Any]:
     exact = ExactRetrieval(engine, open_ids)
     widening: dict[str, Any] = {}
     for w in args.widening:
-        engine._doc_index.filter_widening = w  # type: ignore[attr-defined]
-        engine._sent_index.filter_widening = w  # type: ignore[attr-defined]
+        engine.corpus.doc_index.filter_widening = w  # type: ignore[attr-defined]
+        engine.corpus.sent_index.filter_widening = w  # type: ignore[attr-defined]
         rows = widening[str(w)] = {}
         for name, params in VARIANTS.items():
             if not params and w != args.widening[0]:

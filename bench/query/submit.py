@@ -46,10 +46,10 @@ def measure_adds(engine: Engine, firms: int, compare: bool = True) -> dict[str, 
         if not compare:
             continue
         t = time.perf_counter()
-        engine._regroup()
+        engine.corpus.regroup()
         regroup_all.append(time.perf_counter() - t)
         t = time.perf_counter()
-        sp.vstack([engine._lex.matrix(), engine._lex.take([0])], format="csr")
+        sp.vstack([engine.corpus.lex.matrix(), engine.corpus.lex.take([0])], format="csr")
         stack_all.append(time.perf_counter() - t)
     out = {"firms_before": len(engine.companies_) - len(fresh), "add_one_firm_now": p50_p99_ms(add)}
     if compare:

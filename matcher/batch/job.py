@@ -24,10 +24,9 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +35,12 @@ import numpy as np
 from ..catalogue import company_from_dict, scenario_from_dict
 from ..config import EngineConfig
 from ..constraints import Controls
+from ..corpus import texts_to_encode
 from ..encode import EmbeddingCache, create_encoder
 from ..encode.cache import text_key
 from ..engine import Engine
 from ..errors import DataError
-from ..fuse import QUERY_SCALED
+from ..folders import atomic_write
 from ..ltr import (
     LearnedRanker,
     LtrConfig,
@@ -49,7 +49,8 @@ from ..ltr import (
     train,
     vocabularies,
 )
-from ..types import Company, Match, Scenario
+from ..rank import Ranker
+from ..types import QUERY_SCALED, Company, Match, Scenario
 from .erase import Tombstone, drop_from_input, erase_snapshot_folder
 from .executor import Executor
 from .snapshot import diff_snapshots, read_snapshot, write_snapshot
@@ -109,15 +110,7 @@ def _now() -> str:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def _read_json(path: Path, default: Any = None) -> Any:
@@ -128,26 +121,11 @@ def _read_json(path: Path, default: Any = None) -> Any:
 
 
 def _save_npz(path: Path, **arrays: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: np.save(f, array))
 
 
 def _text_hash(company: Company) -> str:
@@ -201,13 +179,21 @@ class SimilarityWorker:
         self.scenario_ids = scenario_ids
 
     def __call__(self, company_ids: list[str]) -> dict[str, np.ndarray]:
-        sims = self.engine.similarities(company_ids, self.scenario_ids)
+        eng = self.engine
+        states = [eng.corpus.scenarios[sid] for sid in self.scenario_ids]
+        sims = eng.scoring.similarities(company_ids, states)
         return {k: v.astype(np.float32) for k, v in sims.items()}
 
 
+# what a snapshot's firm row keeps of each Match (rows are compact: no explanation)
+FIRM_ROW_FIELDS = ("scenario_id", "rank", "score", "parts", "contributions", "penalty")
+
+
 class ScoreWorker:
-    """Fused scores of a block of firms: each scenario's best candidates in the block (with
-    global normalisation) and each firm's best scenarios (normalised across scenarios)."""
+    """One block of firms, ranked by the engine's own ranking code (:class:`matcher.rank.Ranker`):
+    each scenario's best candidates among the block's firms (parts scaled from the scenario's
+    floor to its best score over every firm, so blocks compare), and each firm's best
+    scenarios (:meth:`Engine.suggest`, as the firm sees them)."""
 
     def __init__(
         self,
@@ -215,88 +201,59 @@ class ScoreWorker:
         cache_dir: str | None,
         ranker_dir: str | None,
         scenario_ids: list[str],
-        bounds: dict[str, list[tuple[float, float]]],
+        ceilings: dict[str, dict[str, float]],
         k_prime: int,
         top_m: int,
         excluded: dict[str, list[str]],
     ) -> None:
         self.engine = _engine_at(index_dir, cache_dir)
-        self.ranker = LearnedRanker.load(ranker_dir) if ranker_dir else None
+        self.engine.ranker = LearnedRanker.load(ranker_dir) if ranker_dir else None
         self.scenario_ids = scenario_ids
-        self.bounds = bounds
+        self.ceilings = ceilings
         self.k_prime = k_prime
         self.top_m = top_m
         self.excluded = {sid: set(v) for sid, v in excluded.items()}
 
     def __call__(self, block: tuple[list[str], np.ndarray, np.ndarray]) -> dict[str, Any]:
-        from ..fuse import fuse
-
         ids, dense, lexical = block
         eng = self.engine
-        weights = eng.config.fusion.weights
-        penalty = eng.config.constraints.penalty
-        n, s_count = len(ids), len(self.scenario_ids)
+        corpus = eng.corpus
+        firms = [corpus.companies[i] for i in ids]
         per_scen_ids: list[list[str]] = []
         per_scen_scores: list[list[float]] = []
-        raw_all: dict[str, np.ndarray] = {}
-        fails_all: list[list[list[str]]] = []
         for j, sid in enumerate(self.scenario_ids):
-            bounded, fails = eng.bounded_parts(ids, sid)
-            raw = {
-                "dense": dense[:, j].astype(np.float64),
-                "lexical": lexical[:, j].astype(np.float64),
-            }
-            raw.update(bounded)
-            for k, v in raw.items():
-                raw_all.setdefault(k, np.zeros((n, s_count)))[:, j] = v
-            fails_all.append(fails)
-            norm = dict(raw)
-            for part in QUERY_SCALED:
-                lo, hi = self.bounds[part][j]
-                norm[part] = (raw[part] - lo) / (hi - lo) if hi - lo > 1e-12 else np.zeros(n)
-            total_w = sum(w for k, w in weights.items() if k in norm and w > 0) or 1.0
-            score = np.zeros(n)
-            for k in norm:
-                score = score + norm[k] * (max(weights.get(k, 0.0), 0.0) / total_w)
-            score = score - np.array([penalty if f else 0.0 for f in fails])
-            order = sorted(range(n), key=lambda i: (-round(float(score[i]), 9), ids[i]))
+            st = corpus.scenarios[sid]
             excl = self.excluded.get(sid, set())
-            keep = [i for i in order if ids[i] not in excl][: self.k_prime]
-            per_scen_ids.append([ids[i] for i in keep])
-            per_scen_scores.append([float(score[i]) for i in keep])
-        # Firm → scenarios, as Engine.suggest ranks them (parts normalised across scenarios).
-        scenarios = [eng.scenarios_[sid].scenario for sid in self.scenario_ids]
-        firm_top: list[list[tuple[str, float, dict[str, float]]]] = []
-        for i, cid in enumerate(ids):
-            raw_i = {k: v[i] for k, v in raw_all.items()}
-            fails_i = [fails_all[j][i] for j in range(s_count)]
-            score, parts, contrib = fuse(raw_i, weights)
-            if self.ranker is not None:
-                company = eng.companies_[cid].company
-                x = self.ranker.features(scenarios, [company] * s_count, parts, raw_i, fails_i)
-                p = self.ranker.predict(x)
-                lo, hi = float(p.min()), float(p.max())
-                learned = (p - lo) / (hi - lo) if hi - lo > 1e-12 else np.zeros_like(p)
-                contrib["learned"] = self.ranker.learned_weight * learned
-                score = score + contrib["learned"]
-            score = score - np.array([penalty if f else 0.0 for f in fails_i])
-            order = sorted(
-                range(s_count), key=lambda j: (-round(float(score[j]), 9), self.scenario_ids[j])
-            )
-            top = [j for j in order if cid not in self.excluded.get(self.scenario_ids[j], set())][
-                : self.top_m
-            ]
-            firm_top.append(
-                [
-                    (
-                        self.scenario_ids[j],
-                        round(float(score[j]), 6),
-                        {k: round(float(v[j]), 6) for k, v in contrib.items()},
-                    )
-                    for j in top
-                ]
-            )
+            rows = [k for k, cid in enumerate(ids) if cid not in excl]
+            comps = [firms[k] for k in rows]
+            bounded, fails = eng.scoring.bounded([st] * len(comps), comps)
+            raw = {
+                "dense": dense[rows, j].astype(np.float64),
+                "lexical": lexical[rows, j].astype(np.float64),
+                **bounded,
+            }
+            pairs = [(st, cs) for cs in comps]
+            fused = eng.ranking.fuse(pairs, raw, fails, eng.floor(st), self.ceilings[sid])
+            # Failing pairs stay candidates, as live retrieval keeps them: the final ranking
+            # drops them (filter mode) after scaling over every candidate.
+            fused = replace(fused, keep=np.ones(len(pairs), dtype=bool))
+            chosen = eng.ranking.order(pairs, fused, self.k_prime, collapse=False)
+            per_scen_ids.append([ids[rows[i]] for i in chosen])
+            per_scen_scores.append([float(fused.final[i]) for i in chosen])
+        # Firm → scenarios: exactly what the firm's suggestions show (less recruiters' exclusions).
+        firm_top: list[list[dict[str, Any]]] = []
+        for cid in ids:
+            hidden = sum(1 for sid in self.scenario_ids if cid in self.excluded.get(sid, ()))
+            ranked = eng.suggest(cid, top_k=self.top_m + hidden, explain=False)
+            kept = [m for m in ranked if cid not in self.excluded.get(m.scenario_id, ())]
+            firm_top.append([_firm_entry(m, rank) for rank, m in enumerate(kept[: self.top_m], 1)])
         return {"scen_ids": per_scen_ids, "scen_scores": per_scen_scores, "firm_top": firm_top}
+
+
+def _firm_entry(m: Match, rank: int) -> dict[str, Any]:
+    d = m.to_dict()
+    d["rank"] = rank
+    return {k: d[k] for k in FIRM_ROW_FIELDS}
 
 
 # ---------------------------------------------------------------------------- the job
@@ -491,7 +448,7 @@ class NightlyJob:
         known = seen.get("companies", {}) if seen.get("key") == key else {}
         hashes = {c.id: _text_hash(c) for c in inp.companies}
         changed = [c for c in inp.companies if known.get(c.id) != hashes[c.id]]
-        texts: dict[Any, list[str]] = probe.texts_to_encode(inp.scenarios, changed)
+        texts: dict[Any, list[str]] = texts_to_encode(cfg, inp.scenarios, changed)
         blocks: list[tuple[Any, list[str]]] = []
         total = 0
         for role, items in texts.items():
@@ -606,10 +563,11 @@ class NightlyJob:
         current: LearnedRanker | None,
         inp: BatchInput,
     ) -> tuple[TrainingSet, list[str], list[str]]:
-        from ..fuse import fuse
-
+        """Features of the labelled pairs, with the parts and fused score the live ranking
+        gives them when every firm is a candidate (the ranking code, without a re-ranker)."""
         cities, families = vocabularies(inp.scenarios, inp.companies, self.config.ltr.max_cities)
         probe = LearnedRanker("", cities, families, self.config.ltr.learned_weight)
+        ranking = Ranker(engine.config, engine.corpus, engine.explainer)
         by_sid: dict[str, list[str]] = {}
         for sid, cid in sorted(grades):
             by_sid.setdefault(sid, []).append(cid)
@@ -619,36 +577,35 @@ class NightlyJob:
         cids: list[str] = []
         xs: list[np.ndarray] = []
         labels: list[int] = []
-        cur_pred: list[float] = []
+        cur_part: list[float] = []
         fused_l: list[float] = []
-        weights = engine.config.fusion.weights
         for sid, labelled in by_sid.items():
-            # Parts normalised over all firms, as the nightly re-ranking selects candidates.
+            st = engine.scenarios_[sid]
             _, raw, fails = engine.score_parts(sid, all_ids)
-            fused, parts, _ = fuse(raw, weights)
+            pairs = [(st, engine.companies_[c]) for c in all_ids]
+            fused = ranking.fuse(pairs, raw, fails, floor=engine.floor(st))
             idx = [pos[c] for c in labelled]
-            scen = engine.scenarios_[sid].scenario
+            scen = st.scenario
             comps = [engine.companies_[c].company for c in labelled]
-            sub_parts = {k: v[idx] for k, v in parts.items()}
+            sub_parts = {k: v[idx] for k, v in fused.parts.items()}
             sub_raw = {k: np.asarray(v)[idx] for k, v in raw.items()}
             sub_fails = [fails[i] for i in idx]
             x = probe.features([scen] * len(labelled), comps, sub_parts, sub_raw, sub_fails)
-            f = fused[idx]
             if current is not None:
                 cx = current.features([scen] * len(labelled), comps, sub_parts, sub_raw, sub_fails)
-                cur_pred += list(current.predict(cx))
+                cur_part += list(current.scale(current.predict(cx)))
             sids += [sid] * len(labelled)
             cids += labelled
             xs.append(x)
             labels += [grades[(sid, c)] for c in labelled]
-            fused_l += list(f)
+            fused_l += list(fused.final[idx])
         data = TrainingSet(
             sids=sids,
             cids=cids,
             x=np.vstack(xs),
             labels=np.array(labels),
             fused=np.array(fused_l),
-            current_pred=np.array(cur_pred) if current is not None else None,
+            current_part=np.array(cur_part) if current is not None else None,
             current_weight=current.learned_weight if current is not None else 0.0,
         )
         return data, cities, families
@@ -681,12 +638,12 @@ class NightlyJob:
             SimilarityWorker,
             (index_dir, self.cache_dir, sids),
         )
-        bounds: dict[str, list[tuple[float, float]]] = {}
+        # each scenario's best dense and lexical score over every firm: where its parts reach 1
+        ceilings: dict[str, dict[str, float]] = {sid: {} for sid in sids}
         for part in QUERY_SCALED:
-            mats = [b[part] for b in sims]
-            lo = np.min([m.min(axis=0) for m in mats], axis=0)
-            hi = np.max([m.max(axis=0) for m in mats], axis=0)
-            bounds[part] = [(float(a), float(b)) for a, b in zip(lo, hi, strict=True)]
+            hi = np.max([b[part].max(axis=0) for b in sims], axis=0)
+            for j, sid in enumerate(sids):
+                ceilings[sid][part] = float(hi[j])
         # pass 2: fused scores per block → candidates per scenario, best scenarios per firm
         excluded = {sid: list(c.excluded) for sid, c in inp.controls.items()}
         k_prime = max(cfg.candidates, 2 * cfg.top_n)
@@ -702,7 +659,7 @@ class NightlyJob:
                 self.cache_dir,
                 str(ranker_dir) if ranker_dir else None,
                 sids,
-                bounds,
+                ceilings,
                 k_prime,
                 cfg.top_m,
                 excluded,
@@ -712,6 +669,7 @@ class NightlyJob:
         scen_rows = []
         cap = cfg.max_scenarios_per_firm
         per_scenario: dict[str, list[Match]] = {}
+        position = {cid: k for k, cid in enumerate(engine.companies_)}
         tick = self._tick("ranking")
         for j, sid in enumerate(sids):
             cands: list[tuple[float, str]] = []
@@ -721,7 +679,9 @@ class NightlyJob:
                     for cid, sc in zip(b["scen_ids"][j], b["scen_scores"][j], strict=True)
                 ]
             cands.sort()
-            cand_ids = [cid for _, cid in cands[:k_prime]]
+            # in corpus order, as live retrieval lists every firm when it scores them all
+            # (rrf ranks tied values in the candidates' order)
+            cand_ids = sorted((cid for _, cid in cands[:k_prime]), key=position.__getitem__)
             want = len(cand_ids) if cap else 2 * cfg.top_n
             per_scenario[sid] = engine.match_scenario(
                 sid, max(want, 1), controls=inp.controls.get(sid), candidate_ids=cand_ids
@@ -751,14 +711,7 @@ class NightlyJob:
         firm_rows = []
         for blk, b in zip(blocks, scored, strict=True):
             for cid, top in zip(blk, b["firm_top"], strict=True):
-                firm_rows.append(
-                    {
-                        "company_id": cid,
-                        "scenarios": [
-                            {"scenario_id": s, "score": sc, "contributions": c} for s, sc, c in top
-                        ],
-                    }
-                )
+                firm_rows.append({"company_id": cid, "scenarios": top})
         tmp = snap_dir.with_name(snap_dir.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         digest = write_snapshot(

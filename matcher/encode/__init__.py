@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
+from ..errors import ConfigError
+from ..types import ENCODERS
 from .base import Encoder, Role, l2_normalise
 from .cache import CachingEncoder, EmbeddingCache, text_key
 
@@ -22,8 +24,6 @@ __all__ = [
     "text_key",
     "ENCODERS",
 ]
-
-ENCODERS = ("use", "e5", "e5-st", "e5-nano", "st")
 
 
 def st_installed() -> bool:
@@ -50,7 +50,7 @@ def _single(name: str, model_path: str | None, num_threads: int) -> Encoder:
         from .st import SentenceTransformerEncoder
 
         return SentenceTransformerEncoder(model_path, num_threads=num_threads)
-    raise ValueError(
+    raise ConfigError(
         f"unknown encoder {name!r}; choose one of {list(ENCODERS)} or join them with '+'"
     )
 
@@ -64,7 +64,7 @@ def create_encoder(name: str, model_path: str | None = None, num_threads: int = 
     """
     names = [n.strip() for n in name.split("+") if n.strip()]
     if not names:
-        raise ValueError(f"empty encoder name; choose one of {list(ENCODERS)}")
+        raise ConfigError(f"empty encoder name; choose one of {list(ENCODERS)}")
     if len(names) == 1:
         return _single(names[0], model_path, num_threads)
     from .combined import CombinedEncoder

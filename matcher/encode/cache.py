@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..folders import atomic_write
 from .base import Encoder, Role
 
 logger = logging.getLogger(__name__)
@@ -114,10 +114,7 @@ class EmbeddingCache:
                 }
                 stones.update(dict.fromkeys(keys, now))
                 self.folder.mkdir(parents=True, exist_ok=True)
-                _atomic_write(
-                    self._tombstone_file(fingerprint),
-                    lambda f: f.write(json.dumps(stones).encode()),
-                )
+                atomic_write(self._tombstone_file(fingerprint), json.dumps(stones))
             return held
 
     def compact(self) -> int:
@@ -227,19 +224,8 @@ def _write_part(
     keys_file: Path, vec_file: Path, keys: list[str], table: dict[str, np.ndarray]
 ) -> None:
     vecs = np.stack([table[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
-    _atomic_write(vec_file, lambda f: np.save(f, vecs))
-    _atomic_write(keys_file, lambda f: f.write(json.dumps(keys).encode()))
-
-
-def _atomic_write(path: Path, write: Callable[..., object]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(vec_file, lambda f: np.save(f, vecs))
+    atomic_write(keys_file, json.dumps(keys))
 
 
 class CachingEncoder:

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 from ..config import IndexConfig
+from ..errors import ConfigError, DataError
+from ..types import INDEX_BACKENDS
 from .base import VectorIndex
 
 __all__ = ["VectorIndex", "create_index", "load_index", "INDEX_BACKENDS"]
-
-INDEX_BACKENDS = ("flat", "ivf", "numpy")
 
 
 def create_index(config: IndexConfig, dim: int) -> VectorIndex:
@@ -34,7 +34,7 @@ def create_index(config: IndexConfig, dim: int) -> VectorIndex:
         from .numpy_index import NumpyIndex
 
         return NumpyIndex(dim)
-    raise ValueError(
+    raise ConfigError(
         f"unknown index backend {config.backend!r}; choose one of {list(INDEX_BACKENDS)}"
     )
 
@@ -54,4 +54,6 @@ def load_index(folder: str | os.PathLike[str]) -> VectorIndex:
         from .numpy_index import NumpyIndex
 
         return NumpyIndex.load(folder)
-    raise ValueError(f"{folder}: unknown index backend {backend!r}")
+    raise DataError(
+        f"{folder}: unknown index backend {backend!r}; this matcher reads {list(INDEX_BACKENDS)}"
+    )

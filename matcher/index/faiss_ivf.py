@@ -28,6 +28,11 @@ TRAIN_POINTS_PER_LIST = 64
 class FaissIVFIndex:
     backend = "ivf"
 
+    @property
+    def trained(self) -> bool:
+        """Whether the IVF lists are trained (below ``exact_below`` vectors it searches exactly)."""
+        return self._trained
+
     def __init__(
         self,
         dim: int,

@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 from ..config import LexicalConfig
+from ..errors import ConfigError, DataError
+from ..types import LEXICAL_BACKENDS
 from .base import LexicalScorer
 from .tokens import tokens
 
 __all__ = ["LexicalScorer", "create_lexical", "load_lexical", "tokens", "LEXICAL_BACKENDS"]
-
-LEXICAL_BACKENDS = ("tfidf",)
 
 
 def create_lexical(config: LexicalConfig) -> LexicalScorer:
@@ -20,7 +20,7 @@ def create_lexical(config: LexicalConfig) -> LexicalScorer:
         from .tfidf import TfidfScorer
 
         return TfidfScorer(config.ngram_range, config.sublinear_tf, config.min_df)
-    raise ValueError(
+    raise ConfigError(
         f"unknown lexical backend {config.backend!r}; choose one of {list(LEXICAL_BACKENDS)}"
     )
 
@@ -31,4 +31,4 @@ def load_lexical(folder: str | os.PathLike[str]) -> LexicalScorer:
         from .tfidf import TfidfScorer
 
         return TfidfScorer.load(folder)
-    raise ValueError(f"{folder}: unknown lexical backend {meta.get('backend')!r}")
+    raise DataError(f"{folder}: unknown lexical backend {meta.get('backend')!r}")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from matcher.catalogue import parse_catalogue
 from matcher.constraints import Filters
 from matcher.errors import DataError
+from matcher.types import ChainPosition
 
 from .. import exports, store
 from ..auth import Admin, AnyRole, Staff
@@ -170,7 +171,7 @@ Capital = Annotated[
     float | None, Query(ge=0, le=1e12, description="minimum registered capital, 万元")
 ]
 Space = Annotated[float | None, Query(ge=0, le=1e12, description="space needed, m²")]
-Chain = Annotated[Literal["upstream", "midstream", "downstream", "service"] | None, Query()]
+Chain = Annotated[ChainPosition | None, Query()]
 Certs = Annotated[list[str] | None, Query(max_length=20)]
 TopK = Annotated[int, Query(ge=1, le=200)]
 Page = Annotated[int, Query(ge=1, le=50)]
