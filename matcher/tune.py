@@ -23,6 +23,7 @@ import numpy as np
 
 from .config import EngineConfig
 from .engine import Engine
+from .folders import atomic_write
 from .fuse import QUERY_SCALED, minmax
 from .types import Company, Scenario
 
@@ -176,7 +177,7 @@ def tune_weights(
 def write_card(result: TuneResult, folder: Path) -> None:
     """``weights.json`` (machine-readable) and ``CARD.md`` (what, how, how well)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "weights.json").write_text(json.dumps(result.summary(), indent=1) + "\n")
+    atomic_write(folder / "weights.json", json.dumps(result.summary(), indent=1) + "\n")
     w = ", ".join(f"{k} {v:.2f}" for k, v in result.weights.items())
     singles = "\n".join(f"| {k} alone | {v:.3f} |" for k, v in result.single_part_ndcg.items())
     folds = "\n".join(
@@ -213,4 +214,4 @@ scenarios:
 - **Regenerate**: `matcher tune --out models/fusion` (then copy the weights into
   `FusionConfig`'s defaults; a test checks they agree).
 """
-    (folder / "CARD.md").write_text(card, "utf-8")
+    atomic_write(folder / "CARD.md", card)

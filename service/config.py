@@ -80,6 +80,19 @@ class Settings(BaseSettings):
         "http://localhost). Set false only for a plain-HTTP intranet you trust",
     )
 
+    @field_validator("encoder")
+    @classmethod
+    def _known_encoder(cls, v: str) -> str:
+        """An unknown encoder fails at start, naming the choices (not at the first encode)."""
+        from matcher.config import EncoderConfig
+        from matcher.errors import ConfigError
+
+        try:
+            EncoderConfig(name=v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
     @field_validator("seed_catalogue", "seed_companies", mode="before")
     @classmethod
     def _empty_is_none(cls, v: object) -> object:

@@ -54,3 +54,21 @@ def test_rrf_hand_values():
 def test_unknown_method():
     with pytest.raises(ValueError, match="convex"):
         fuse({"dense": np.ones(2)}, {"dense": 1.0}, method="max")
+
+
+def test_a_ceiling_fixes_where_a_part_reaches_one():
+    """A block of a larger set scales to the set's best score, not its own (nightly batch)."""
+    v = np.array([0.3, 0.5])
+    np.testing.assert_allclose(scale_from(v, 0.1, 0.9), [0.25, 0.5])
+    np.testing.assert_allclose(scale_from(v, 0.1), [0.5, 1.0])  # its own best
+    raw = {"dense": v, "lexical": np.array([0.2, 0.4])}
+    _, parts, _ = fuse(raw, {"dense": 1.0}, floor={"dense": 0.1}, ceiling={"dense": 0.9})
+    np.testing.assert_allclose(parts["dense"], [0.25, 0.5])
+    np.testing.assert_allclose(parts["lexical"], [0.0, 1.0])  # no floor or ceiling: min-max
+
+
+def test_an_unknown_method_names_the_choices():
+    from matcher.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="convex"):
+        fuse({"dense": np.array([0.1])}, {"dense": 1.0}, method="softmax")

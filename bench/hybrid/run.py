@@ -85,6 +85,7 @@ from bench.quality import prepare as prep  # noqa: E402
 from bench.timing import p50_p99_ms  # noqa: E402
 from matcher.catalogue import load_companies, load_scenarios_jsonl  # noqa: E402
 from matcher.config import EngineConfig  # noqa: E402
+from matcher.corpus import texts_to_encode  # noqa: E402
 from matcher.encode import CachingEncoder  # noqa: E402
 from matcher.engine import Engine  # noqa: E402
 from matcher.evaluate import evaluate_run, load_qrels_csv  # noqa: E402
@@ -378,7 +379,7 @@ def prewarm(
     The engine's own list covers the others: profile texts (``passage``) and whole scenario
     texts (``query``) are the texts txtai and numpy encode.
     """
-    texts = Engine(config).texts_to_encode(scenarios, companies)
+    texts = texts_to_encode(config, scenarios, companies)
     before = encoder.encoded
     start = time.perf_counter()
     for role in ("passage", "query"):

@@ -40,7 +40,7 @@ from ..encode import EmbeddingCache, create_encoder
 from ..encode.cache import text_key
 from ..engine import Engine
 from ..errors import DataError
-from ..folders import atomic_write
+from ..folders import atomic_write, replace_folder
 from ..ltr import (
     LearnedRanker,
     LtrConfig,
@@ -712,25 +712,21 @@ class NightlyJob:
         for blk, b in zip(blocks, scored, strict=True):
             for cid, top in zip(blk, b["firm_top"], strict=True):
                 firm_rows.append({"company_id": cid, "scenarios": top})
-        tmp = snap_dir.with_name(snap_dir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        digest = write_snapshot(
-            tmp,
-            scen_rows,
-            firm_rows,
-            {
-                "run_id": run_dir.name,
-                "created_at": _now(),
-                "top_n": cfg.top_n,
-                "top_m": cfg.top_m,
-                "scenarios": len(sids),
-                "companies": len(ids),
-                "max_scenarios_per_firm": cap,
-                "model": ranker_dir.name if ranker_dir else None,
-            },
+        meta = {
+            "run_id": run_dir.name,
+            "created_at": _now(),
+            "top_n": cfg.top_n,
+            "top_m": cfg.top_m,
+            "scenarios": len(sids),
+            "companies": len(ids),
+            "max_scenarios_per_firm": cap,
+            "model": ranker_dir.name if ranker_dir else None,
+        }
+        digests: list[str] = []
+        replace_folder(
+            snap_dir, lambda tmp: digests.append(write_snapshot(tmp, scen_rows, firm_rows, meta))
         )
-        shutil.rmtree(snap_dir, ignore_errors=True)
-        os.replace(tmp, snap_dir)
+        digest = digests[0]
         limited = 0
         if capped is not None:
             limited = sum(

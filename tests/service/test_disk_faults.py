@@ -13,6 +13,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from matcher import persist
 from matcher.engine import Engine
 from service.app import create_app
 
@@ -39,13 +40,13 @@ def test_a_failing_disk_keeps_serving_and_the_old_index_whole(
         keys = make_keys(client.app)
         admin = keys.header("admin")
         saved = json.loads((settings.index_dir / "manifest.json").read_text("utf-8"))
-        real_write = Engine._write
+        real_write = persist.write
 
-        def failing(self, folder):
+        def failing(folder, *args):
             (folder / "partial.npy").write_bytes(b"half")  # the crash comes mid-write
             raise OSError(code, os.strerror(code), str(folder / "doc_vectors.npy"))
 
-        monkeypatch.setattr(Engine, "_write", failing)
+        monkeypatch.setattr(persist, "write", failing)
         body = {"name": "磁盘故障测试氢能公司", "description": "电解水制氢设备，碱性电解槽。"}
         made = ok(client.post("/companies", json=body, headers=admin), 201)
         health = _health_until(client, lambda h: h["save_error"])
@@ -64,7 +65,7 @@ def test_a_failing_disk_keeps_serving_and_the_old_index_whole(
             "index.state.json",
         ]
         Engine.load(settings.index_dir)  # still a complete index
-        monkeypatch.setattr(Engine, "_write", real_write)
+        monkeypatch.setattr(persist, "write", real_write)
         ok(client.post("/companies", json={**body, "name": "磁盘恢复测试公司"}, headers=admin), 201)
         health = _health_until(client, lambda h: h["save_error"] is None)
         assert health["saved_version"] == health["data_version"]
