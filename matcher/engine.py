@@ -97,7 +97,7 @@ class Engine:
         return self._encoder is not None
 
     def clear_memos(self) -> None:
-        """Forget every remembered pair part, floor and explanation term (as after an erasure;
+        """Forget every remembered pair part and explanation term (as after an erasure;
         benchmarks use it to time cold queries)."""
         if hasattr(self, "corpus"):
             self.scoring.clear()

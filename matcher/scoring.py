@@ -57,10 +57,9 @@ class Scorer:
         self._reference_block: _ReferenceBlock | None = None
 
     def clear(self) -> None:
-        """Forget every remembered pair and floor (after an erasure)."""
+        """Forget every remembered pair's parts (after an erasure: they hold firms' states).
+        Floors stay: they hold no text, and follow the reference firms' version."""
         self._pair_memo.clear()
-        self._floor_memo.clear()
-        self._reference_block = None
 
     def forget_scenario(self, scenario_id: str) -> None:
         self._pair_memo.pop(scenario_id, None)
