@@ -539,7 +539,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MatcherError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (ValueError, OSError, KeyError) as exc:
+    except ValueError as exc:
+        if type(exc).__name__ == "ValidationError" and callable(getattr(exc, "errors", None)):
+            # the service's settings (pydantic): one line per bad setting, named as set
+            for err in exc.errors():  # type: ignore[attr-defined]
+                field = "_".join(str(p) for p in err.get("loc", ())).upper()
+                msg = str(err.get("msg", "")).removeprefix("Value error, ")
+                print(f"error: setting MATCHER_{field}: {msg}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        logging.getLogger("matcher.cli").debug("details", exc_info=True)
+        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (OSError, KeyError) as exc:
         # Bad files, paths or values that surfaced below the loaders: still one line, exit 2.
         logging.getLogger("matcher.cli").debug("details", exc_info=True)
         what = exc.__class__.__name__

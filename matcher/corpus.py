@@ -225,11 +225,11 @@ class Corpus:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Profile vectors and their sentences' vectors (through the embedding cache)."""
         enc = self.encoder
-        doc_vecs = enc.encode(list(norms), "passage", _stage(progress, "profiles"))
+        doc_vecs = enc.encode(list(norms), "passage", stage_progress(progress, "profiles"))
         if sentences is None:
             sentences = [self.sentences_of(c) for c in companies]
         flat = [normalise(s) for sents in sentences for s in sents]
-        sent_vecs = enc.encode(flat, "passage", _stage(progress, "sentences"))
+        sent_vecs = enc.encode(flat, "passage", stage_progress(progress, "sentences"))
         return doc_vecs, sent_vecs
 
     def add(
@@ -468,7 +468,7 @@ class Corpus:
     ) -> np.ndarray:
         """Query vectors: the whole scenario text, plus (``scenario_focus`` > 0) its title and
         keywords alone, so a published text's boilerplate weighs less than what is sought."""
-        vecs = self.encoder.encode(list(norms), "query", _stage(progress, "scenarios"))
+        vecs = self.encoder.encode(list(norms), "query", stage_progress(progress, "scenarios"))
         w = self.config.scenario_focus
         if w <= 0:
             return vecs
@@ -538,7 +538,8 @@ def _offset(progress: Progress | None, before: int, size: int, total: int) -> Pr
     return report
 
 
-def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+def stage_progress(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+    """``progress`` for one named stage (None when nobody watches)."""
     if progress is None:
         return None
     return lambda done, total: progress(name, done, total)

@@ -27,7 +27,7 @@ from typing import Any
 from . import persist
 from .config import EngineConfig
 from .constraints import Controls, Filters, passes_filters
-from .corpus import CompanyState, Corpus, Progress, ScenarioState, reference_sample
+from .corpus import CompanyState, Corpus, Progress, ScenarioState, reference_sample, stage_progress
 from .encode import CachingEncoder, EmbeddingCache, create_encoder
 from .errors import ConfigError, DataError, NotFittedError, ScenarioClosedError, UnknownIdError
 from .folders import replace_folder
@@ -178,7 +178,7 @@ class Engine:
         norm_s = [normalise(s.text()) for s in scenarios]
         lexical = create_lexical(self.config.lexical)
         try:
-            lex_rows = lexical.fit_transform(norm_c + norm_s, _stage(progress, "lexical"))
+            lex_rows = lexical.fit_transform(norm_c + norm_s, stage_progress(progress, "lexical"))
         except ValueError as exc:  # scikit-learn: "empty vocabulary"
             raise DataError(f"the texts contain no words to index ({exc})") from exc
         corpus.lexical = lexical
@@ -200,7 +200,7 @@ class Engine:
         vecs = self.encoder.encode(
             [normalise(t) for t in IndustryInferrer.texts(codes)],
             "query",
-            _stage(progress, "industry codes"),
+            stage_progress(progress, "industry codes"),
         )
         return IndustryInferrer(codes, vecs)
 
@@ -527,12 +527,6 @@ class Engine:
         engine.created_at_ = manifest.get("created_at")
         engine.manifest_ = manifest
         return engine
-
-
-def _stage(progress: Progress | None, name: str):  # type: ignore[no-untyped-def]
-    if progress is None:
-        return None
-    return lambda done, total: progress(name, done, total)
 
 
 def _check_unique(ids: Sequence[str], kind: str) -> None:

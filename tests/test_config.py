@@ -82,3 +82,25 @@ def test_the_service_refuses_an_unknown_encoder_at_start():
     with pytest.raises(ValidationError, match="choose one of"):
         Settings(encoder="word2vec")
     assert Settings(encoder="use+e5").encoder == "use+e5"
+
+
+def test_serve_with_an_unknown_encoder_exits_2_naming_the_setting(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "MATCHER_ENCODER": "word2vec",
+        "MATCHER_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "matcher", "serve", "--port", "8199"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "MATCHER_ENCODER" in done.stderr and "choose one of" in done.stderr
