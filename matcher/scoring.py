@@ -55,6 +55,9 @@ class Scorer:
         self._pair_memo: dict[str, tuple[ScenarioState, dict[str, tuple[Any, ...]]]] = {}
         self._floor_memo: dict[int, tuple[ScenarioState, int, dict[str, float]]] = {}
         self._reference_block: _ReferenceBlock | None = None
+        # the scenarios a firm was last scored against, stacked (every suggestion, and the
+        # nightly batch's firm rows, ask for the same open scenarios again)
+        self._stacked: tuple[list[ScenarioState], np.ndarray, sp.csr_matrix] | None = None
 
     def clear(self) -> None:
         """Forget every remembered pair's parts (after an erasure: they hold firms' states).
@@ -167,15 +170,29 @@ class Scorer:
         states: Sequence[ScenarioState],
     ) -> tuple[Raw, list[list[str]]]:
         """Raw parts of one firm (stored or transient) against scenarios."""
-        svecs = np.stack([s.vector for s in states])
+        svecs, lex_m = self._stack(states)
         doc_sims = svecs @ doc_vec
         sents = self.corpus.sentence_vectors(cst)
         sent_sims = (svecs @ sents.T).max(axis=1) if len(sents) else doc_sims
         dense = dense_combine(doc_sims, sent_sims)
-        lex_m = sp.vstack([s.lex for s in states], format="csr")
         lexical = np.asarray((lex_m @ lex_row.T).todense()).ravel()
         bounded, fails = self.bounded(states, [cst] * len(states))
         return {"dense": dense, "lexical": lexical, **bounded}, fails
+
+    def _stack(self, states: Sequence[ScenarioState]) -> tuple[np.ndarray, sp.csr_matrix]:
+        """The scenarios' query vectors and TF-IDF rows as two matrices, kept while the same
+        states are asked for (a changed scenario is a new state object)."""
+        held = self._stacked
+        if (
+            held is not None
+            and len(held[0]) == len(states)
+            and all(a is b for a, b in zip(held[0], states, strict=True))
+        ):
+            return held[1], held[2]
+        svecs = np.stack([s.vector for s in states])
+        lex_m = sp.vstack([s.lex for s in states], format="csr")
+        self._stacked = (list(states), svecs, lex_m)
+        return svecs, lex_m
 
     def similarities(
         self, company_ids: Sequence[str], states: Sequence[ScenarioState]

@@ -38,7 +38,7 @@ from ..constraints import Controls
 from ..corpus import texts_to_encode
 from ..encode import EmbeddingCache, create_encoder
 from ..encode.cache import text_key
-from ..engine import Engine
+from ..engine import UNEXPLAINED, Engine
 from ..errors import DataError
 from ..folders import atomic_write, replace_folder
 from ..ltr import (
@@ -50,7 +50,7 @@ from ..ltr import (
     vocabularies,
 )
 from ..rank import Ranker
-from ..types import QUERY_SCALED, Company, Match, Scenario
+from ..types import QUERY_SCALED, Company, Explanation, Match, Scenario
 from .erase import Tombstone, drop_from_input, erase_snapshot_folder
 from .executor import Executor
 from .snapshot import diff_snapshots, read_snapshot, write_snapshot
@@ -181,8 +181,8 @@ class SimilarityWorker:
     def __call__(self, company_ids: list[str]) -> dict[str, np.ndarray]:
         eng = self.engine
         states = [eng.corpus.scenarios[sid] for sid in self.scenario_ids]
-        sims = eng.scoring.similarities(company_ids, states)
-        return {k: v.astype(np.float32) for k, v in sims.items()}
+        # float64, as the live path fuses them: a firm row equals its suggestion list
+        return eng.scoring.similarities(company_ids, states)
 
 
 # what a snapshot's firm row keeps of each Match (rows are compact: no explanation)
@@ -190,10 +190,11 @@ FIRM_ROW_FIELDS = ("scenario_id", "rank", "score", "parts", "contributions", "pe
 
 
 class ScoreWorker:
-    """One block of firms, ranked by the engine's own ranking code (:class:`matcher.rank.Ranker`):
-    each scenario's best candidates among the block's firms (parts scaled from the scenario's
-    floor to its best score over every firm, so blocks compare), and each firm's best
-    scenarios (:meth:`Engine.suggest`, as the firm sees them)."""
+    """One block of firms, ranked by the engine's own ranking code (:class:`matcher.rank.Ranker`)
+    from the block's raw parts, computed once per pair: each scenario's best candidates among
+    the block's firms (parts scaled from the scenario's floor to its best score over every
+    firm, so blocks compare), and each firm's best scenarios, ranked as :meth:`Engine.suggest`
+    ranks them (min-max across the open scenarios, in the engine's scenario order)."""
 
     def __init__(
         self,
@@ -219,41 +220,74 @@ class ScoreWorker:
         eng = self.engine
         corpus = eng.corpus
         firms = [corpus.companies[i] for i in ids]
+        n, s_count = len(ids), len(self.scenario_ids)
+        bounded_all: dict[str, np.ndarray] = {}
+        fails_all: list[list[list[str]]] = []
         per_scen_ids: list[list[str]] = []
         per_scen_scores: list[list[float]] = []
         for j, sid in enumerate(self.scenario_ids):
             st = corpus.scenarios[sid]
+            bounded, fails = eng.scoring.bounded([st] * n, firms)
+            for k, v in bounded.items():
+                bounded_all.setdefault(k, np.zeros((n, s_count)))[:, j] = v
+            fails_all.append(fails)
             excl = self.excluded.get(sid, set())
             rows = [k for k, cid in enumerate(ids) if cid not in excl]
-            comps = [firms[k] for k in rows]
-            bounded, fails = eng.scoring.bounded([st] * len(comps), comps)
             raw = {
-                "dense": dense[rows, j].astype(np.float64),
-                "lexical": lexical[rows, j].astype(np.float64),
-                **bounded,
+                "dense": np.asarray(dense[rows, j], np.float64),
+                "lexical": np.asarray(lexical[rows, j], np.float64),
+                **{k: v[rows] for k, v in bounded.items()},
             }
-            pairs = [(st, cs) for cs in comps]
-            fused = eng.ranking.fuse(pairs, raw, fails, eng.floor(st), self.ceilings[sid])
+            pairs = [(st, firms[k]) for k in rows]
+            sub_fails = [fails[k] for k in rows]
+            fused = eng.ranking.fuse(pairs, raw, sub_fails, eng.floor(st), self.ceilings[sid])
             # Failing pairs stay candidates, as live retrieval keeps them: the final ranking
             # drops them (filter mode) after scaling over every candidate.
             fused = replace(fused, keep=np.ones(len(pairs), dtype=bool))
             chosen = eng.ranking.order(pairs, fused, self.k_prime, collapse=False)
             per_scen_ids.append([ids[rows[i]] for i in chosen])
             per_scen_scores.append([float(fused.final[i]) for i in chosen])
-        # Firm → scenarios: exactly what the firm's suggestions show (less recruiters' exclusions).
+        # Firm → scenarios: the firm's suggestion list (less recruiters' exclusions), from the
+        # parts computed above.
+        column = {sid: j for j, sid in enumerate(self.scenario_ids)}
+        states = [st for st in eng.open_scenarios() if st.scenario.id in column]
+        cols = [column[st.scenario.id] for st in states]
         firm_top: list[list[dict[str, Any]]] = []
-        for cid in ids:
+        for i, cid in enumerate(ids):
+            raw_i = {
+                "dense": np.asarray(dense[i, cols], np.float64),
+                "lexical": np.asarray(lexical[i, cols], np.float64),
+                **{k: v[i, cols] for k, v in bounded_all.items()},
+            }
+            fails_i = [fails_all[j][i] for j in cols]
             hidden = sum(1 for sid in self.scenario_ids if cid in self.excluded.get(sid, ()))
-            ranked = eng.suggest(cid, top_k=self.top_m + hidden, explain=False)
+            ranked = eng.ranking.rank(
+                [(st, firms[i]) for st in states],
+                raw_i,
+                fails_i,
+                top_k=self.top_m + hidden,
+                collapse=False,
+                explain=_unexplained,
+            )
             kept = [m for m in ranked if cid not in self.excluded.get(m.scenario_id, ())]
             firm_top.append([_firm_entry(m, rank) for rank, m in enumerate(kept[: self.top_m], 1)])
         return {"scen_ids": per_scen_ids, "scen_scores": per_scen_scores, "firm_top": firm_top}
 
 
+def _unexplained(*_: Any) -> Explanation:
+    return UNEXPLAINED
+
+
 def _firm_entry(m: Match, rank: int) -> dict[str, Any]:
-    d = m.to_dict()
-    d["rank"] = rank
-    return {k: d[k] for k in FIRM_ROW_FIELDS}
+    """A firm row's entry: the Match's fields in FIRM_ROW_FIELDS, rounded as to_dict does."""
+    return {
+        "scenario_id": m.scenario_id,
+        "rank": rank,
+        "score": round(m.score, 6),
+        "parts": {k: round(v, 6) for k, v in m.parts.items()},
+        "contributions": {k: round(v, 6) for k, v in m.contributions.items()},
+        "penalty": round(m.penalty, 6),
+    }
 
 
 # ---------------------------------------------------------------------------- the job
