@@ -388,7 +388,10 @@ def _is_number(v: Any) -> bool:
 
 
 def load_scenarios_jsonl(path: str | os.PathLike[str]) -> list[Scenario]:
-    """Scenarios for ``matcher rank``: ``id``, ``title``, ``description`` required per line."""
+    """Scenarios for ``matcher rank``: ``id``, ``title``, ``description`` per line.
+
+    One of title and description may be empty (real lists often give no headline), not both.
+    """
     text = read_text(path)
     out: list[Scenario] = []
     seen: dict[str, int] = {}
@@ -403,7 +406,11 @@ def load_scenarios_jsonl(path: str | os.PathLike[str]) -> list[Scenario]:
             ) from exc
         if not isinstance(doc, dict):
             raise DataError(f"{path}: line {line_no}: expected a JSON object")
-        missing = [k for k in ("id", "title", "description") if not str(doc.get(k) or "").strip()]
+        missing = [k for k in ("id", "title", "description") if k not in doc]
+        if "id" in doc and not str(doc["id"] or "").strip():
+            missing.append("id")
+        if not missing and not any(str(doc[k] or "").strip() for k in ("title", "description")):
+            missing = ["title", "description"]  # one of them may be empty, not both
         if missing:
             raise DataError(f"{path}: line {line_no}: missing or empty field(s) {missing}")
         bad = [k for k in ("title", "description") if not isinstance(doc[k], str)]

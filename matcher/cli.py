@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .methods import METHODS
 from .types import CHAIN_POSITIONS, CONSTRAINT_MODES, FUSION_SCALES, INDEX_BACKENDS
 
 EXIT_BAD_INPUT = 2
@@ -297,6 +298,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 0
+    if args.method == "plain":
+        return _rank_plain(args, scenarios, companies, out, t0)
     cfg = method_config(_config(args), args.method, exact=args.exact)
     engine = Engine(cfg, cache_dir=args.cache_dir)
     with _progress(sys.stderr.isatty()) as prog:
@@ -324,6 +327,49 @@ def cmd_rank(args: argparse.Namespace) -> int:
     print(
         f"ranked {len(scenarios)} scenarios × {len(companies)} firms ({args.method}, "
         f"{cfg.encoder.name}) in {time.perf_counter() - t0:.1f} s → {out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _rank_plain(
+    args: argparse.Namespace,
+    scenarios: Sequence[Any],
+    companies: Sequence[Any],
+    out: Path,
+    t0: float,
+) -> int:
+    """``rank --method plain``: encoder cosine of the raw texts (matcher.plain), same JSONL."""
+    from .plain import plain_encoder, plain_rank
+
+    enc = _config(args).encoder
+    ranked = plain_rank(scenarios, companies, plain_encoder(enc, args.cache_dir), args.top_k)
+    explanation = f"plain cosine of the raw texts ({enc.name})"
+    lines = (
+        json.dumps(
+            {
+                "scenario_id": sid,
+                "matches": [
+                    {
+                        "company_id": companies[i].id,
+                        "name": companies[i].name,
+                        "score": round(score, 6),
+                        "parts": {"plain": round(score, 4)},
+                        "explanation": explanation,
+                        "duplicates": [],
+                    }
+                    for i, score in matches
+                ],
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+        for sid, matches in ranked.items()
+    )
+    _atomic_text(out, lines)
+    print(
+        f"ranked {len(scenarios)} scenarios × {len(companies)} firms (plain, {enc.name}) "
+        f"in {time.perf_counter() - t0:.1f} s → {out}",
         file=sys.stderr,
     )
     return 0
@@ -477,7 +523,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--id-col", default="id")
     sp.add_argument("--text-col", default="description")
     sp.add_argument("--name-col", default="name")
-    sp.add_argument("--method", choices=["fusion", "dense", "lexical", "random"], default="fusion")
+    sp.add_argument(
+        "--method",
+        choices=METHODS,
+        default="fusion",
+        help="plain: encoder cosine of the raw texts, bypassing the engine (a baseline)",
+    )
     sp.add_argument(
         "--fusion-scale",
         choices=FUSION_SCALES,

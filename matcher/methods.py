@@ -1,14 +1,20 @@
-"""Named ranking methods (fusion and its single-signal baselines) for ``rank`` and ``evaluate``."""
+"""Named ranking methods (fusion and its single-signal baselines) for ``rank`` and ``evaluate``.
+
+``plain`` is not an engine configuration: it ranks by the encoder's cosine between the raw texts
+(:mod:`matcher.plain`), so :func:`method_config` refuses it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal, get_args
 
 from .config import EngineConfig
 
 __all__ = ["METHODS", "method_config"]
 
-METHODS = ("fusion", "dense", "lexical", "random")
+RankMethod = Literal["fusion", "dense", "lexical", "random", "plain"]
+METHODS: tuple[RankMethod, ...] = get_args(RankMethod)
 
 
 def method_config(base: EngineConfig, method: str, exact: bool = False) -> EngineConfig:
@@ -19,6 +25,8 @@ def method_config(base: EngineConfig, method: str, exact: bool = False) -> Engin
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {list(METHODS)}")
+    if method == "plain":
+        raise ValueError("method 'plain' bypasses the engine; rank with matcher.plain.plain_rank")
     cfg = base
     if method == "dense":
         cfg = replace(cfg, fusion=replace(cfg.fusion, weights={"dense": 1.0}))

@@ -35,7 +35,16 @@ RUNS: dict[str, str] = {
     "en": "en",
     "xl_en_over_cn": "cn",
     "xl_zh_over_en": "en",
+    "context_cn": "cn",
+    "context_en": "en",
+    "context_xl_en_over_cn": "cn",
+    "context_xl_zh_over_en": "en",
 }
+# The context sets (build_context_queries.py): each base query in every title variant, as ids
+# ``{base_id}#{variant}``.
+CONTEXT_RUNS = ("context_cn", "context_en", "context_xl_en_over_cn", "context_xl_zh_over_en")
+TITLE_VARIANTS = ("none", "context", "demand", "first30", "full")
+VARIANT_SEP = "#"
 
 _LEVEL_SUFFIX = re.compile(r"[ⅠⅡⅢ]+$")
 
@@ -81,6 +90,12 @@ def display_path(path: Path) -> str:
 def repo_path(text: str) -> Path:
     """Inverse of display_path: relative paths are taken from the repo root."""
     return REPO_ROOT / text
+
+
+def variant_of(query_id: str) -> str | None:
+    """``ctxcn-280200#first30`` -> ``first30``; None for ids without a title variant."""
+    base, sep, variant = query_id.rpartition(VARIANT_SEP)
+    return variant if sep and base and variant in TITLE_VARIANTS else None
 
 
 def strip_level_suffix(name: str) -> str:

@@ -1,14 +1,16 @@
 """Score ranking methods on the external labelled corpora through the ``matcher rank`` CLI.
 
     python -m bench.quality.run_quality [--corpus-dir DIR] [--work-dir DIR]
-        [--out docs/quality_results.json] [--methods random,lexical,dense:use,dense:e5,fusion]
-        [--runs cn,en,xl_en_over_cn,xl_zh_over_en] [--top-k 50]
+        [--out docs/quality_results.json]
+        [--methods random,lexical,plain,plain:e5,dense:use,dense:e5,fusion]
+        [--runs cn,en,xl_en_over_cn,xl_zh_over_en,context_cn,...] [--top-k 50]
 
 Runs ``prepare`` first, then for every run x method calls, exactly as a user would:
     python -m matcher rank --companies X.csv --scenarios Q.jsonl --top-k K --output OUT.jsonl
         --method M [--encoder E] --cache-dir WORK/cache
 and scores OUT.jsonl with matcher.evaluate. A method is ``NAME`` or ``NAME:ENCODER``.
-Writes a JSON results file and prints a markdown table to stdout.
+For the context sets (ids ``{base}#{variant}``) it also scores each title variant alone.
+Writes a JSON results file and prints markdown tables to stdout.
 """
 
 from __future__ import annotations
@@ -38,9 +40,10 @@ from matcher.evaluate import evaluate_run, load_qrels_csv, load_run_jsonl
 
 logger = logging.getLogger(__name__)
 
-CLI_METHODS = ("fusion", "dense", "lexical", "random")
-SINGLE_METHODS = ("dense", "lexical")  # candidates for "best single method"
-DEFAULT_METHODS = "random,lexical,dense:use,dense:e5,fusion"
+CLI_METHODS = ("fusion", "dense", "lexical", "random", "plain")
+ENCODER_METHODS = ("dense", "fusion", "plain")  # methods that take ``:ENCODER``
+SINGLE_METHODS = ("dense", "lexical", "plain")  # candidates for "best single method"
+DEFAULT_METHODS = "random,lexical,plain,plain:e5,dense:use,dense:e5,fusion"
 DEFAULT_OUT = qc.REPO_ROOT / "docs" / "quality_results.json"
 NDCG_K = 10
 RECALL_K = 50
@@ -69,7 +72,7 @@ def parse_methods(text: str) -> list[Method]:
         name, _, encoder = spec.partition(":")
         if name not in CLI_METHODS:
             raise ValueError(f"unknown method {name!r} in {spec!r}; expected one of {CLI_METHODS}")
-        if encoder and name not in ("dense", "fusion"):
+        if encoder and name not in ENCODER_METHODS:
             raise ValueError(f"method {name!r} takes no encoder ({spec!r})")
         methods.append(Method(spec, name, encoder or None))
     if len({m.spec for m in methods}) != len(methods):
@@ -136,7 +139,30 @@ def score_output(output: Path, qrels_file: Path) -> dict[str, Any]:
         )
     default = evaluate_run(run, qrels, NDCG_K, RECALL_K)
     strict = evaluate_run(run, qrels, NDCG_K, RECALL_K, min_grade=2)
-    return {"metrics": dataclasses.asdict(default), "strict": dataclasses.asdict(strict)}
+    return {
+        "metrics": dataclasses.asdict(default),
+        "strict": dataclasses.asdict(strict),
+        "variants": variant_metrics(run, qrels),
+    }
+
+
+def variant_metrics(
+    run: dict[str, list[str]], qrels: dict[str, dict[str, int]]
+) -> dict[str, dict[str, Any]] | None:
+    """Default metrics per title variant (ids ``{base}#{variant}``); None when there are none."""
+    by_variant: dict[str, dict[str, dict[str, int]]] = {}
+    for qid, judged in qrels.items():
+        variant = qc.variant_of(qid)
+        if variant is not None:
+            by_variant.setdefault(variant, {})[qid] = judged
+    if not by_variant:
+        return None
+    out = {}
+    for variant in (v for v in qc.TITLE_VARIANTS if v in by_variant):
+        sub = by_variant[variant]
+        scored = evaluate_run({q: r for q, r in run.items() if q in sub}, sub, NDCG_K, RECALL_K)
+        out[variant] = dataclasses.asdict(scored)
+    return out
 
 
 def ratio_rows(
@@ -194,6 +220,7 @@ def markdown_table(
                     f"{cell['ratio']:.2f}" if cell and cell["ratio"] is not None else "n/a"
                 )
         lines.append("| " + " | ".join(cells) + " |")
+    lines += variant_table(by_key, runs, methods)
     lines += [
         "",
         "| method | " + " | ".join(f"{run} seconds" for run in runs) + " |",
@@ -205,6 +232,28 @@ def markdown_table(
             f"| {m.spec} | " + " | ".join("n/a" if s is None else f"{s:.1f}" for s in secs) + " |"
         )
     return "\n".join(lines)
+
+
+def variant_table(
+    by_key: dict[tuple[str, str], dict[str, Any]], runs: Sequence[str], methods: Sequence[Method]
+) -> list[str]:
+    """nDCG@10 per title variant, one row per (context run, method); empty without any."""
+    rows = []
+    for run in runs:
+        for m in methods:
+            variants = by_key.get((run, m.spec), {}).get("variants")
+            if not variants and run not in qc.CONTEXT_RUNS:
+                continue
+            cells = [
+                f"{variants[v]['ndcg_at_10']:.3f}" if variants and v in variants else "error"
+                for v in qc.TITLE_VARIANTS
+            ]
+            rows.append(f"| {run} | {m.spec} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    header = "| run | method | " + " | ".join(f"title {v}" for v in qc.TITLE_VARIANTS) + " |"
+    rule = "|" + "---|" * (len(qc.TITLE_VARIANTS) + 2)
+    return ["", f"nDCG@{NDCG_K} per title variant:", "", header, rule, *rows]
 
 
 def _git_commit() -> str | None:
@@ -267,6 +316,7 @@ def run_all(
                 "error": None,
                 "metrics": None,
                 "strict": None,
+                "variants": None,
             }
             if code != 0 or not out.exists():
                 record["error"] = stderr.strip() or f"exit code {code}, no output file"

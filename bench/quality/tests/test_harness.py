@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.quality import build_context_queries as bcq
 from bench.quality import build_queries as bq
 from bench.quality import corpus as qc
 from bench.quality import prepare as prep
@@ -131,9 +132,26 @@ def corpus_dir(tmp_path: Path) -> Path:
     return d
 
 
+def synthetic_context_sets(corpus_dir: Path) -> dict[str, list[dict[str, str]]]:
+    """The context sets over the synthetic corpus, every class with >= 3 firms."""
+    cn, en = qc.load_cn_firms(corpus_dir), qc.load_en_firms(corpus_dir)
+    hierarchy, gics = qc.load_sw_hierarchy(corpus_dir), qc.load_gics_names(corpus_dir)
+    sw_codes = bq.select_sw_codes(cn, hierarchy, 3)
+    gics_codes = bq.select_gics_codes(en, gics, 3)
+    out = {}
+    for run, (_, lang, tax) in bcq.SETS.items():
+        demands = (
+            bcq.sw_demands(sw_codes, hierarchy, lang)
+            if tax == "sw"
+            else bcq.gics_demands(gics_codes, gics, lang)
+        )
+        out[run] = bcq.context_queries(run, demands)
+    return out
+
+
 @pytest.fixture
 def queries_dir(corpus_dir: Path, tmp_path: Path) -> Path:
-    """The four query files built from the synthetic corpus with a 3-firm threshold."""
+    """All query files built from the synthetic corpus with a 3-firm threshold."""
     cn, en = qc.load_cn_firms(corpus_dir), qc.load_en_firms(corpus_dir)
     hierarchy, gics = qc.load_sw_hierarchy(corpus_dir), qc.load_gics_names(corpus_dir)
     sw_codes = bq.select_sw_codes(cn, hierarchy, 3)
@@ -144,6 +162,7 @@ def queries_dir(corpus_dir: Path, tmp_path: Path) -> Path:
         "en": bq.en_queries(gics_codes, gics),
         "xl_en_over_cn": bq.xl_en_queries(sw_codes, hierarchy),
         "xl_zh_over_en": bq.xl_zh_queries(gics_codes, gics),
+        **synthetic_context_sets(corpus_dir),
     }.items():
         qc.write_jsonl(d / f"{run}.jsonl", queries)
     return d
@@ -157,7 +176,8 @@ p = argparse.ArgumentParser()
 for name in ("--companies", "--scenarios", "--output", "--cache-dir"):
     p.add_argument(name, required=True)
 p.add_argument("--top-k", type=int, required=True)
-p.add_argument("--method", choices=["fusion", "dense", "lexical", "random"], required=True)
+p.add_argument("--method", choices=["fusion", "dense", "lexical", "random", "plain"],
+               required=True)
 p.add_argument("--encoder")
 a = p.parse_args(argv[3:])
 if a.encoder == "broken":
@@ -232,6 +252,74 @@ class TestBuildQueries:
             bq.xl_en_queries(["280300"], qc.load_sw_hierarchy(corpus_dir))
 
 
+class TestBuildContextQueries:
+    def test_variants_titles_and_fields(self, corpus_dir: Path) -> None:
+        sets = synthetic_context_sets(corpus_dir)
+        cn = sets["context_cn"]
+        assert [q["id"] for q in cn[:5]] == [f"ctxcn-280200#{v}" for v in qc.TITLE_VARIANTS]
+        by_variant = {q["variant"]: q for q in cn[:5]}
+        desc = by_variant["full"]["description"]
+        assert by_variant["none"]["title"] == ""
+        assert by_variant["first30"]["title"] == desc[:30] and len(desc) > 30
+        assert by_variant["full"]["title"] == desc
+        assert by_variant["demand"]["title"] == "汽车零部件场景机会"
+        context = bcq.CONTEXTS[[c.key for c in bcq.CONTEXTS].index(cn[0]["context"])]
+        assert by_variant["context"]["title"] == f"{context.zh_phrase}场景"
+        assert context.sw_l1 != "汽车"  # a different top-level industry than the demand
+        assert "汽车零部件" in desc and "车身附件及饰件" in desc and context.zh_phrase in desc
+        assert {q["industry"] for q in cn[:5]} == {"280200"}
+        assert {q["base_id"] for q in cn[:5]} == {"ctxcn-280200"}
+        assert list(cn[0]) == [
+            "id",
+            "title",
+            "description",
+            "industry",
+            "base_id",
+            "variant",
+            "phrasing",
+            "context",
+        ]
+
+    def test_templates_per_phrasing(self) -> None:
+        ctx = bcq.CONTEXTS[0]  # footwear and apparel brands, 纺织服饰 / Consumer Discretionary
+        sw = bcq.Demand("280200", "汽车零部件", ("车身附件及饰件", "轮胎轮毂"), "汽车", "汽车")
+        zh = {p: bcq.description(sw, ctx, p, "zh", "sw") for p in bcq.PHRASINGS}
+        assert (
+            zh["nocue"]
+            == "鞋服品牌企业智能工厂改造：汽车零部件（汽车），车身附件及饰件、轮胎轮毂。"
+        )
+        assert zh["cue"].startswith("鞋服品牌企业智能工厂改造，面向社会征集汽车零部件")
+        assert zh["demand_first"].startswith("汽车零部件（汽车）：车身附件及饰件、轮胎轮毂")
+        gics = bcq.Demand("45103010", "Application Software", ("Software",), "IT", "IT")
+        en = {p: bcq.description(gics, ctx, p, "en", "gics") for p in bcq.PHRASINGS}
+        assert en["nocue"] == (
+            "Smart factory upgrade at footwear and apparel brands: Application Software; "
+            "Software; IT."
+        )
+        assert en["demand_first"].startswith("Application Software products and services")
+        for lang, texts in (("zh", zh), ("en", en)):
+            assert not bcq.has_cue(texts["nocue"], lang)
+            assert bcq.has_cue(texts["cue"], lang)
+
+    def test_context_differs_in_top_level_industry(self) -> None:
+        for tax in ("sw", "gics"):
+            for tag in {bcq.context_tag(c, tax) for c in bcq.CONTEXTS}:
+                for code in ("280200", "370200", "45103010"):
+                    assert bcq.context_tag(bcq.draw_context(code, tax, tag), tax) != tag
+
+    def test_phrasings_are_balanced_and_seeded(self) -> None:
+        codes = [f"{i:06d}" for i in range(10)]
+        first = bcq.assign_phrasings("context_cn", codes)
+        assert first == bcq.assign_phrasings("context_cn", list(reversed(codes)))
+        counts = sorted(list(first.values()).count(p) for p in bcq.PHRASINGS)
+        assert counts == [3, 3, 4]
+
+    def test_variant_of(self) -> None:
+        assert qc.variant_of("ctxcn-280200#first30") == "first30"
+        assert qc.variant_of("cn-280200") is None
+        assert qc.variant_of("a#b") is None
+
+
 class TestPrepare:
     def test_outputs(self, corpus_dir: Path, queries_dir: Path, tmp_path: Path) -> None:
         work = tmp_path / "work"
@@ -258,6 +346,15 @@ class TestPrepare:
         assert qrels["en"] == {"en-45103010": {"AAA": 2, "BBB": 2, "CCC": 2, "DDD": 1}}
         assert qrels["xl_en_over_cn"]["xlen-280200"] == qrels["cn"]["cn-280200"]
         assert qrels["xl_zh_over_en"]["xlzh-45103010"] == qrels["en"]["en-45103010"]
+        for v in qc.TITLE_VARIANTS:  # every title variant is judged like the plain query
+            assert qrels["context_cn"][f"ctxcn-280200#{v}"] == qrels["cn"]["cn-280200"]
+            assert (
+                qrels["context_xl_zh_over_en"][f"ctxxlzh-45103010#{v}"]
+                == (qrels["en"]["en-45103010"])
+            )
+        ctx = qc.read_jsonl(work / "scenarios" / "context_cn.jsonl")
+        assert [sorted(s) for s in ctx] == [["description", "id", "title"]] * 10  # no industry
+        assert ctx[0]["title"] == ""
 
         assert manifest["corpora"]["cn"]["firms"] == 11
         assert manifest["corpora"]["en"]["firms"] == 6
@@ -303,15 +400,26 @@ class TestScoring:
 
 class TestRunQuality:
     def test_parse_methods(self) -> None:
-        methods = rq.parse_methods("random, lexical,dense:use,dense:e5,fusion")
+        methods = rq.parse_methods("random, lexical,dense:use,dense:e5,fusion,plain,plain:e5")
         assert [(m.name, m.encoder) for m in methods] == [
             ("random", None),
             ("lexical", None),
             ("dense", "use"),
             ("dense", "e5"),
             ("fusion", None),
+            ("plain", None),
+            ("plain", "e5"),
         ]
         assert methods[3].slug == "dense-e5"
+        assert [m.spec for m in rq.parse_methods(rq.DEFAULT_METHODS)] == [
+            "random",
+            "lexical",
+            "plain",
+            "plain:e5",
+            "dense:use",
+            "dense:e5",
+            "fusion",
+        ]
         for bad in ("bm25", "lexical:e5", "fusion,fusion"):
             with pytest.raises(ValueError):
                 rq.parse_methods(bad)
@@ -368,6 +476,45 @@ class TestRunQuality:
         assert cells["ndcg_at_10"] == {"ratio": pytest.approx(1.2), "best_single": "dense:use"}
         assert cells["recall_at_50"]["ratio"] == pytest.approx(1.2)  # random is never "best"
         assert cells["mrr"]["ratio"] is None  # best single is 0
+
+    def test_plain_counts_as_a_single_method(self) -> None:
+        methods = rq.parse_methods("lexical,plain:e5,fusion")
+        results = [
+            {"run": "cn", "method": m, "metrics": {"ndcg_at_10": v, "recall_at_50": v, "mrr": v}}
+            for m, v in (("lexical", 0.2), ("plain:e5", 0.5), ("fusion", 0.4))
+        ]
+        cell = rq.ratio_rows(results, ["cn"], methods)[0]["runs"]["cn"]["ndcg_at_10"]
+        assert cell == {"ratio": pytest.approx(0.8), "best_single": "plain:e5"}
+
+    def test_variant_breakdown_with_fake_cli(
+        self,
+        corpus_dir: Path,
+        queries_dir: Path,
+        tmp_path: Path,
+        fake_python: str,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        out = tmp_path / "results.json"
+        argv = ["--corpus-dir", str(corpus_dir), "--work-dir", str(tmp_path / "work")]
+        argv += ["--queries-dir", str(queries_dir), "--out", str(out), "--python", fake_python]
+        argv += ["--methods", "random,plain:e5", "--runs", "cn,context_cn"]
+        assert rq.main(argv) == 0
+        report = json.loads(out.read_text(encoding="utf-8"))
+        by_key = {(r["run"], r["method"]): r for r in report["results"]}
+        assert by_key[("cn", "plain:e5")]["variants"] is None
+        assert by_key[("cn", "plain:e5")]["command"][-4:-2] == ["--encoder", "e5"]
+        record = by_key[("context_cn", "plain:e5")]
+        variants = record["variants"]
+        assert list(variants) == list(qc.TITLE_VARIANTS)
+        assert all(v["queries"] == 2 for v in variants.values())
+        assert record["metrics"]["queries"] == 10
+        mean = sum(v["ndcg_at_10"] for v in variants.values()) / len(variants)
+        assert record["metrics"]["ndcg_at_10"] == pytest.approx(mean)
+        table = capsys.readouterr().out
+        assert "| run | method | title none | title context | title demand |" in table
+        row = next(x for x in table.splitlines() if x.startswith("| context_cn | plain:e5 |"))
+        assert row.count("|") == 8 and "error" not in row
+        assert "| cn | " not in table  # no variant rows for the plain sets
 
     def test_end_to_end_with_fake_cli(
         self,
@@ -434,6 +581,52 @@ class TestRealCorpus:
             "xl_en_over_cn": 26,
             "xl_zh_over_en": 30,
         }
+
+    def test_context_queries_are_frozen(self) -> None:
+        assert bcq.main(["--check"]) == 0
+        assert bq.main(["--check"]) == 0  # the four plain sets are unchanged
+
+    def test_context_sets_follow_the_rules(self) -> None:
+        hierarchy = qc.load_sw_hierarchy(REAL)
+        gics = qc.load_gics_names(REAL)
+        contexts = {c.key: c for c in bcq.CONTEXTS}
+        plain_sizes = {"cn": 59, "en": 139, "xl_en_over_cn": 26, "xl_zh_over_en": 30}
+        phrasings_by_lang: dict[str, set[str]] = {"zh": set(), "en": set()}
+        twin_context: dict[str, str] = {}
+        for run in qc.CONTEXT_RUNS:
+            queries = qc.read_jsonl(qc.QUERIES_DIR / f"{run}.jsonl")
+            _, lang, tax = bcq.SETS[run]
+            assert len(queries) == 5 * plain_sizes[run.removeprefix("context_")], run
+            bases: dict[str, list[dict[str, str]]] = {}
+            for q in queries:
+                bases.setdefault(q["base_id"], []).append(q)
+            for base, group in bases.items():
+                assert [q["id"] for q in group] == [f"{base}#{v}" for v in qc.TITLE_VARIANTS]
+                assert [q["variant"] for q in group] == list(qc.TITLE_VARIANTS)
+                assert (
+                    len(
+                        {
+                            (q["description"], q["industry"], q["phrasing"], q["context"])
+                            for q in group
+                        }
+                    )
+                    == 1
+                )
+                q = group[0]
+                desc, code, ctx = q["description"], q["industry"], contexts[q["context"]]
+                titles = {g["variant"]: g["title"] for g in group}
+                assert titles["none"] == "" and titles["full"] == desc
+                assert titles["first30"] == desc[:30]
+                if tax == "sw":
+                    demand_top = hierarchy[hierarchy[code].parent_code].name
+                    assert ctx.sw_l1 != demand_top, (base, ctx.key)
+                else:
+                    assert ctx.gics_sector != gics[code].sector, (base, ctx.key)
+                assert (q["phrasing"] == "nocue") != bcq.has_cue(desc, lang), base
+                phrasings_by_lang[lang].add(q["phrasing"])
+                # a cross-lingual query shares its monolingual twin's context
+                assert twin_context.setdefault(f"{tax}-{code}", ctx.key) == ctx.key, base
+        assert phrasings_by_lang == {"zh": set(bcq.PHRASINGS), "en": set(bcq.PHRASINGS)}
 
     def test_prepare_real(self, tmp_path: Path) -> None:
         manifest = prep.prepare(REAL, tmp_path)
