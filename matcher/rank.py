@@ -194,12 +194,22 @@ class Ranker:
         pinned: Sequence[str] = (),
     ) -> list[int]:
         """Positions of the chosen pairs, best first (pins first, duplicates collapsed)."""
-        kept = np.flatnonzero(fused.keep).tolist()
+        kept_arr = np.flatnonzero(fused.keep)
+        rounded = np.round(fused.final[kept_arr], 9)
+        if not collapse and 0 < top_k < len(kept_arr) // 4:
+            # only the top k (and every pair tied with the k-th) can be chosen: sort those
+            kth = np.partition(-rounded, top_k - 1)[top_k - 1]
+            top = -rounded <= kth
+            if pinned:
+                pin_set = set(pinned)
+                top |= np.array([pairs[int(i)][1].company.id in pin_set for i in kept_arr])
+            kept_arr, rounded = kept_arr[top], rounded[top]
+        kept = kept_arr.tolist()
         order: list[int] = []
         if kept:
             firm_ids = np.array([pairs[i][1].company.id for i in kept])
             scen_ids = np.array([pairs[i][0].scenario.id for i in kept])
-            ranks = np.lexsort((scen_ids, firm_ids, -np.round(fused.final[kept], 9)))
+            ranks = np.lexsort((scen_ids, firm_ids, -rounded))
             order = [kept[k] for k in ranks.tolist()]
         if pinned:
             pin_pos = {cid: k for k, cid in enumerate(pinned)}
