@@ -34,17 +34,14 @@ from .folders import replace_folder
 from .industry import IndustryInferrer, industry_table
 from .lexical import create_lexical
 from .normalise import normalise
-from .rank import Explainer, Ranker, Reranker
+from .rank import Explainer, Ranker, Reranker, unexplained
 from .retrieve import Retriever, rocchio
 from .scoring import Raw, Scorer
-from .types import Company, Explanation, IndustryRelation, Match, Scenario
+from .types import Company, Match, Scenario
 
 __all__ = ["Engine", "Progress"]
 
 logger = logging.getLogger(__name__)
-
-# what a batch firm row's Match carries instead of an explanation (rows are kept compact)
-UNEXPLAINED = Explanation(matched_terms=(), evidence=None, industry=IndustryRelation("none"))
 
 
 class Engine:
@@ -467,7 +464,7 @@ class Engine:
             fails,
             top_k=top_k,
             collapse=False,
-            explain=None if explain else (lambda s, c, f: UNEXPLAINED),
+            explain=None if explain else unexplained,
         )
 
     # ------------------------------------------------------------------ views

@@ -60,13 +60,11 @@ def fuse(
     for name, values in raw.items():
         if name not in QUERY_SCALED:
             parts[name] = np.asarray(values, np.float64)
-        else:
+        else:  # from the floor (default: their own minimum) to the ceiling (default: maximum)
             v = np.asarray(values, np.float64)
-            lo = floor[name] if floor is not None and name in floor else None
-            hi = ceiling.get(name) if ceiling is not None else None
-            if lo is None and v.size:
-                lo = float(v.min())
-            parts[name] = v if not v.size else scale_from(v, float(lo), hi)  # type: ignore[arg-type]
+            lo = floor.get(name) if floor else None
+            hi = ceiling.get(name) if ceiling else None
+            parts[name] = scale_from(v, float(v.min()) if lo is None else lo, hi) if v.size else v
     total_w = sum(w for name, w in weights.items() if name in raw and w > 0) or 1.0
     contributions: dict[str, np.ndarray] = {}
     if method == "convex":

@@ -29,9 +29,9 @@ from .explain import build_explanation, matched_terms
 from .fuse import fuse
 from .industry import relation
 from .normalise import strip_pinyin
-from .types import Company, Explanation, Match, Scenario
+from .types import Company, Explanation, IndustryRelation, Match, Scenario
 
-__all__ = ["Ranker", "Reranker", "Fused", "Explainer", "Pair"]
+__all__ = ["Ranker", "Reranker", "Fused", "Explainer", "Pair", "unexplained"]
 
 Pair = tuple[ScenarioState, CompanyState]
 # IDF of a token found in about 8% of texts: shared terms more common than that are not evidence.
@@ -59,6 +59,15 @@ class Reranker(Protocol):
     def scale(self, predictions: np.ndarray) -> np.ndarray:
         """Predictions mapped to [0, 1] by a range fixed when the model was trained."""
         ...
+
+
+# what a Match carries where no explanation is built (the nightly batch's compact firm rows)
+UNEXPLAINED = Explanation(matched_terms=(), evidence=None, industry=IndustryRelation("none"))
+
+
+def unexplained(s: ScenarioState, c: CompanyState, fails: Sequence[str]) -> Explanation:
+    """An ``explain`` for :meth:`Ranker.rank` that builds nothing."""
+    return UNEXPLAINED
 
 
 @dataclass(frozen=True)
@@ -194,22 +203,12 @@ class Ranker:
         pinned: Sequence[str] = (),
     ) -> list[int]:
         """Positions of the chosen pairs, best first (pins first, duplicates collapsed)."""
-        kept_arr = np.flatnonzero(fused.keep)
-        rounded = np.round(fused.final[kept_arr], 9)
-        if not collapse and 0 < top_k < len(kept_arr) // 4:
-            # only the top k (and every pair tied with the k-th) can be chosen: sort those
-            kth = np.partition(-rounded, top_k - 1)[top_k - 1]
-            top = -rounded <= kth
-            if pinned:
-                pin_set = set(pinned)
-                top |= np.array([pairs[int(i)][1].company.id in pin_set for i in kept_arr])
-            kept_arr, rounded = kept_arr[top], rounded[top]
-        kept = kept_arr.tolist()
+        kept = np.flatnonzero(fused.keep).tolist()
         order: list[int] = []
         if kept:
             firm_ids = np.array([pairs[i][1].company.id for i in kept])
             scen_ids = np.array([pairs[i][0].scenario.id for i in kept])
-            ranks = np.lexsort((scen_ids, firm_ids, -rounded))
+            ranks = np.lexsort((scen_ids, firm_ids, -np.round(fused.final[kept], 9)))
             order = [kept[k] for k in ranks.tolist()]
         if pinned:
             pin_pos = {cid: k for k, cid in enumerate(pinned)}

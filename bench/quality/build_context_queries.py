@@ -285,21 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    stale = []
-    for run, queries in build_all(args.corpus_dir).items():
-        path = args.out_dir / f"{run}.jsonl"
-        text = bq.render(queries)
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
-        logger.info("wrote %d queries to %s", len(queries), path)
-    if stale:
-        logger.error("query files differ from a fresh build: %s", ", ".join(map(str, stale)))
-        return 1
-    return 0
+    return bq.write_or_check(build_all(args.corpus_dir), args.out_dir, args.check)
 
 
 if __name__ == "__main__":

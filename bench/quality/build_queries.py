@@ -411,11 +411,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return write_or_check(build_all(args.corpus_dir), args.out_dir, args.check)
+
+
+def write_or_check(built: dict[str, list[dict]], out_dir: Path, check: bool) -> int:
+    """Write each run's queries to ``out_dir/<run>.jsonl``, or (``check``) compare them with
+    the files there; 1 when a committed file differs from the fresh build."""
     stale = []
-    for run, queries in build_all(args.corpus_dir).items():
-        path = args.out_dir / f"{run}.jsonl"
+    for run, queries in built.items():
+        path = out_dir / f"{run}.jsonl"
         text = render(queries)
-        if args.check:
+        if check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(path)
             continue

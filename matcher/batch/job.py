@@ -38,7 +38,7 @@ from ..constraints import Controls
 from ..corpus import texts_to_encode
 from ..encode import EmbeddingCache, create_encoder
 from ..encode.cache import text_key
-from ..engine import UNEXPLAINED, Engine
+from ..engine import Engine
 from ..errors import DataError
 from ..folders import atomic_write, replace_folder
 from ..ltr import (
@@ -49,8 +49,8 @@ from ..ltr import (
     train,
     vocabularies,
 )
-from ..rank import Ranker
-from ..types import QUERY_SCALED, Company, Explanation, Match, Scenario
+from ..rank import Ranker, unexplained
+from ..types import QUERY_SCALED, Company, Match, Scenario
 from .erase import Tombstone, drop_from_input, erase_snapshot_folder
 from .executor import Executor
 from .snapshot import diff_snapshots, read_snapshot, write_snapshot
@@ -185,10 +185,6 @@ class SimilarityWorker:
         return eng.scoring.similarities(company_ids, states)
 
 
-# what a snapshot's firm row keeps of each Match (rows are compact: no explanation)
-FIRM_ROW_FIELDS = ("scenario_id", "rank", "score", "parts", "contributions", "penalty")
-
-
 class ScoreWorker:
     """One block of firms, ranked by the engine's own ranking code (:class:`matcher.rank.Ranker`)
     from the block's raw parts, computed once per pair: each scenario's best candidates among
@@ -267,19 +263,15 @@ class ScoreWorker:
                 fails_i,
                 top_k=self.top_m + hidden,
                 collapse=False,
-                explain=_unexplained,
+                explain=unexplained,
             )
             kept = [m for m in ranked if cid not in self.excluded.get(m.scenario_id, ())]
             firm_top.append([_firm_entry(m, rank) for rank, m in enumerate(kept[: self.top_m], 1)])
         return {"scen_ids": per_scen_ids, "scen_scores": per_scen_scores, "firm_top": firm_top}
 
 
-def _unexplained(*_: Any) -> Explanation:
-    return UNEXPLAINED
-
-
 def _firm_entry(m: Match, rank: int) -> dict[str, Any]:
-    """A firm row's entry: the Match's fields in FIRM_ROW_FIELDS, rounded as to_dict does."""
+    """A firm row's entry (compact: no explanation), rounded as ``Match.to_dict`` rounds."""
     return {
         "scenario_id": m.scenario_id,
         "rank": rank,
