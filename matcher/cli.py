@@ -73,7 +73,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]
 def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from .config import EncoderConfig, EngineConfig, IndexConfig
+    from .config import EncoderConfig, EngineConfig, IndexConfig, with_overrides
 
     cfg = EngineConfig()
     enc = getattr(args, "encoder", None)
@@ -90,7 +90,29 @@ def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     scale = getattr(args, "fusion_scale", None)
     if scale:
         cfg = replace(cfg, fusion=replace(cfg.fusion, scale=scale))
+    overrides = getattr(args, "config", None)
+    if overrides:
+        cfg = with_overrides(cfg, _json_setting(overrides))
     return cfg
+
+
+def _json_setting(value: str) -> dict:  # type: ignore[type-arg]
+    """``--config``: a JSON object, inline or in a file."""
+    from .errors import DataError
+
+    text = value
+    if not value.lstrip().startswith("{"):
+        path = Path(value)
+        if not path.is_file():
+            raise DataError(f"--config {value!r}: neither a JSON object nor a file")
+        text = path.read_text("utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"--config: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise DataError("--config must be a JSON object of EngineConfig settings")
+    return data
 
 
 def _build(args: argparse.Namespace, show_progress: bool = True):  # type: ignore[no-untyped-def]
@@ -539,6 +561,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--model-path")
     sp.add_argument("--exact", action="store_true", help="score every firm, not only candidates")
+    sp.add_argument(
+        "--config",
+        help="EngineConfig settings to change, a JSON object or a file holding one, e.g. "
+        '\'{"scenario_focus": 1.5, "fusion": {"weights": {"dense": 0.6, "lexical": 0.4}}}\'',
+    )
     sp.add_argument("--cache-dir", default=DEFAULT_CACHE)
     sp.add_argument("--seed", type=int, default=0, help="seed of the random method")
     sp.set_defaults(func=cmd_rank)

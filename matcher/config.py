@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 from .errors import ConfigError
 from .types import (
     CONSTRAINT_MODES,
+    DEMAND_EXTRACTORS,
     ENCODERS,
     FUSION_METHODS,
     FUSION_SCALES,
@@ -15,6 +16,7 @@ from .types import (
     LEXICAL_BACKENDS,
     SCORE_PARTS,
     ConstraintMode,
+    DemandName,
     FusionMethod,
     FusionScale,
     IndexBackend,
@@ -29,6 +31,7 @@ __all__ = [
     "ConstraintConfig",
     "EngineConfig",
     "config_from_dict",
+    "with_overrides",
 ]
 
 
@@ -138,7 +141,10 @@ class FusionConfig:
     (default): from the query's lowest score over reference firms fixed at fit to the best
     candidate's, so adding a firm never rescales the others (the scale weight tuning and the
     nightly batch use: the minimum over every firm). ``candidates``: min-max over the
-    candidates, as before; a low newcomer rescales every other firm's parts.
+    candidates, as before; a low newcomer rescales every other firm's parts. ``absolute``: from
+    the query's floor to 1 (both parts are cosines), so a pair's score depends on that pair and
+    its scenario's floor alone: not on the filter, the page or the other candidates, and a
+    firm's suggestions compare across scenarios.
     """
 
     method: FusionMethod = "convex"
@@ -203,8 +209,16 @@ class EngineConfig:
     ``feedback_depth``:
     pseudo-relevance feedback from the top N first-pass firms (0 = off), ``feedback_weight``
     its strength. ``infer_industry``: give firms without codes an inferred GB/T class.
-    ``scenario_focus``: weight of the scenario's title and keywords, encoded alone, added to the
-    whole text's query vector (0 = off; 1.0 chosen on the dev set, see docs/quality.md).
+    How a scenario becomes a query (:mod:`matcher.query`): ``demand`` names the extractor of
+    what it seeks ("rules", or "off"); ``title_in_body``: the title is part of the text the
+    query vector and TF-IDF row are made of (off: only when there is no description, so a
+    headline naming the buyer does not pull the ranking); ``scenario_focus``: weight of the
+    focus (the demand and keywords; without a demand the title and keywords), encoded alone
+    and added to the body's query vector (0 = off); ``lexical_focus``: the same for the TF-IDF
+    row. Chosen by cross-validation on the real query sets, see docs/quality.md.
+
+    ``suggest_min_score``: a firm's suggested scenarios stop below this score (the fit
+    threshold; 0 = none), in live suggestions and the nightly batch's firm rows alike.
     """
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -218,10 +232,20 @@ class EngineConfig:
     infer_industry: bool = True
     feedback_depth: int = 0
     feedback_weight: float = 0.5
+    demand: DemandName = "rules"
+    title_in_body: bool = False
     scenario_focus: float = 1.0
+    lexical_focus: float = 1.0
+    suggest_min_score: float = 0.0
 
     def __post_init__(self) -> None:
         # each sub-config checked itself when it was made
+        if self.demand not in DEMAND_EXTRACTORS:
+            raise ConfigError(
+                f"unknown demand extractor {self.demand!r}; choose one of {list(DEMAND_EXTRACTORS)}"
+            )
+        if self.scenario_focus < 0 or self.lexical_focus < 0:
+            raise ConfigError("scenario_focus and lexical_focus must be zero or more")
         if self.candidates < 1:
             raise ConfigError("candidates must be at least 1")
         if self.exact_filtered < 0:
@@ -241,8 +265,16 @@ def _to_dict(obj: Any) -> Any:
     return obj
 
 
+# how an index saved before the query builder (issue 18) made its scenario queries: read
+# with these, its stored scenario vectors and the texts rebuilt from its records agree
+LEGACY_QUERY = {"demand": "off", "title_in_body": True}
+
+
 def config_from_dict(data: dict[str, Any]) -> EngineConfig:
-    """Rebuild an :class:`EngineConfig` from :meth:`EngineConfig.to_dict` output."""
+    """Rebuild an :class:`EngineConfig` from :meth:`EngineConfig.to_dict` output (an older
+    one without the query settings reads as it was built, see ``LEGACY_QUERY``)."""
+    if "demand" not in data:
+        data = {**data, **LEGACY_QUERY}
     sub = {
         "encoder": EncoderConfig,
         "index": IndexConfig,
@@ -262,3 +294,35 @@ def config_from_dict(data: dict[str, Any]) -> EngineConfig:
         elif key in {f.name for f in fields(EngineConfig)}:
             kwargs[key] = value
     return EngineConfig(**kwargs)
+
+
+def with_overrides(config: EngineConfig, overrides: dict[str, Any]) -> EngineConfig:
+    """``config`` with some settings replaced: ``{"scenario_focus": 1.5, "fusion": {"weights":
+    {...}}}`` (a sub-config's keys replace only those keys). Unknown keys are refused by name,
+    so a typo in an experiment never runs the defaults silently."""
+    return _override(config, overrides, "")
+
+
+def _override(obj: Any, overrides: dict[str, Any], where: str) -> Any:
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"settings{where or ''} must be a JSON object, not {overrides!r}")
+    names = {f.name: f for f in fields(obj)}
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(where + '.' + k if where else k for k in unknown)}; "
+            f"known{' in ' + where if where else ''}: {', '.join(sorted(names))}"
+        )
+    changes: dict[str, Any] = {}
+    for key, value in overrides.items():
+        current = getattr(obj, key)
+        if is_dataclass(current) and not isinstance(current, type):
+            changes[key] = _override(current, value, f"{where}.{key}" if where else key)
+        elif isinstance(current, tuple) and isinstance(value, list):
+            changes[key] = tuple(value)
+        else:
+            changes[key] = value
+    try:
+        return replace(obj, **changes)
+    except TypeError as exc:
+        raise ConfigError(f"bad setting value: {exc}") from exc

@@ -29,6 +29,7 @@ from .industry import IndustryInferrer, industry_table
 from .lexical import LexicalScorer
 from .lexical.rows import SparseRows
 from .normalise import detect_language, normalise
+from .query import QueryBuilder, QueryText
 from .types import Company, Scenario
 from .vectors import VectorStore
 
@@ -105,9 +106,11 @@ class CompanyState:
 
 @dataclass
 class ScenarioState:
-    """A scenario as the ranking sees it (also a free-text query, or one moved by feedback)."""
+    """A scenario as the ranking sees it (also a free-text query, or one moved by feedback);
+    ``query``: its texts and demand (:mod:`matcher.query`), ``norm`` its body."""
 
     scenario: Scenario
+    query: QueryText
     norm: str
     lang: str
     keywords: tuple[str, ...]
@@ -138,6 +141,7 @@ class Corpus:
         # set by the engine's fit, or by persist.read (a corpus is used only once it is)
         self.lexical: LexicalScorer = lexical  # type: ignore[assignment]
         self.inferrer = inferrer
+        self.queries = QueryBuilder(config)
         self.dim = dim
         self.scenarios: dict[str, ScenarioState] = {}
         self.companies: dict[str, CompanyState] = {}
@@ -388,7 +392,7 @@ class Corpus:
             for lo in range(0, len(rows), ADD_STEP):  # in steps: a registry's rows are big
                 block = self.lex.take(np.sort(rows[lo : lo + ADD_STEP]))
                 used[np.unique(block.indices)] = True
-        texts = [normalise(st.scenario.text()) for st in self.scenarios.values()]
+        texts = [t for st in self.scenarios.values() for t in (st.query.body, st.query.focus) if t]
         if texts:
             used[np.unique(self.lexical.transform(texts).indices)] = True
         return self.lexical.forget_columns(np.flatnonzero(~used).tolist())
@@ -453,38 +457,52 @@ class Corpus:
             self.reference_version += 1
 
     # ------------------------------------------------------------------ scenarios
-    def set_scenarios(
-        self, scenarios: Sequence[Scenario], norms: Sequence[str], progress: Progress | None
-    ) -> None:
+    def set_scenarios(self, scenarios: Sequence[Scenario], progress: Progress | None) -> None:
         if not scenarios:
             return
-        vecs = self.scenario_vectors(scenarios, norms, progress)
-        lex = self.lexical.transform(list(norms))
+        queries = [self.queries.build(s) for s in scenarios]
+        vecs = self.scenario_vectors(queries, progress)
+        lex = self.query_rows(queries)
         for i, s in enumerate(scenarios):
-            self.scenarios[s.id] = self.scenario_state(s, norms[i], vecs[i], lex[i])
+            self.scenarios[s.id] = self.scenario_state(s, queries[i], vecs[i], lex[i])
 
     def scenario_vectors(
-        self, scenarios: Sequence[Scenario], norms: Sequence[str], progress: Progress | None = None
+        self, queries: Sequence[QueryText], progress: Progress | None = None
     ) -> np.ndarray:
-        """Query vectors: the whole scenario text, plus (``scenario_focus`` > 0) its title and
-        keywords alone, so a published text's boilerplate weighs less than what is sought."""
-        vecs = self.encoder.encode(list(norms), "query", stage_progress(progress, "scenarios"))
+        """Query vectors: the body, plus (``scenario_focus`` > 0) the focus (what is sought)
+        encoded alone, so a published text's boilerplate and context weigh less."""
+        bodies = [q.body for q in queries]
+        vecs = self.encoder.encode(bodies, "query", stage_progress(progress, "scenarios"))
         w = self.config.scenario_focus
-        if w <= 0:
+        has = [i for i, q in enumerate(queries) if q.focus]
+        if w <= 0 or not has:
             return vecs
-        focus_texts = [normalise(" ".join([s.title_zh, *s.keywords])) for s in scenarios]
-        focus = self.encoder.encode(focus_texts, "query")
-        return l2_normalise(vecs + w * focus)
+        focus = self.encoder.encode([queries[i].focus for i in has], "query")
+        vecs = vecs.copy()
+        vecs[has] += w * focus
+        return l2_normalise(vecs)
+
+    def query_rows(self, queries: Sequence[QueryText]) -> sp.csr_matrix:
+        """TF-IDF rows: the body's, plus (``lexical_focus`` > 0) the focus's, re-normalised."""
+        rows = self.lexical.transform([q.body for q in queries])
+        w = self.config.lexical_focus
+        if w <= 0:
+            return rows
+        both = sp.csr_matrix(rows + w * self.lexical.transform([q.focus for q in queries]))
+        length = np.sqrt(np.asarray(both.multiply(both).sum(axis=1)).ravel())
+        length[length == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / length) @ both, dtype=np.float32)
 
     def scenario_state(
-        self, s: Scenario, norm: str, vec: np.ndarray, lex: sp.csr_matrix
+        self, s: Scenario, query: QueryText, vec: np.ndarray, lex: sp.csr_matrix
     ) -> ScenarioState:
         codes, inferred = tuple(s.industry_codes), False
         if not codes and self.inferrer is not None:
             codes, inferred = tuple(self.inferrer.infer(vec[None, :])), True
         return ScenarioState(
             scenario=s,
-            norm=norm,
+            query=query,
+            norm=query.body,
             lang=detect_language(s.title_zh + s.description_zh),
             keywords=tuple(lower_keep_length(normalise(k)) for k in s.keywords if k.strip()),
             vector=vec,
@@ -495,9 +513,8 @@ class Corpus:
 
     def query_state(self, scenario: Scenario) -> ScenarioState:
         """The state of a scenario that is not stored (a free-text query)."""
-        norm = normalise(scenario.text())
-        vec = self.scenario_vectors([scenario], [norm])[0]
-        return self.scenario_state(scenario, norm, vec, self.lexical.transform([norm]))
+        q = self.queries.build(scenario)
+        return self.scenario_state(scenario, q, self.scenario_vectors([q])[0], self.query_rows([q]))
 
 
 def reference_sample(ids: Iterable[str], size: int | None = None) -> list[str]:
@@ -519,9 +536,8 @@ def texts_to_encode(
         sents = split_sentences(c.description) if enc_cfg.sentences else []
         if len(sents) > 1:
             passages.extend(normalise(x) for x in sents[: enc_cfg.max_sentences])
-    queries = [normalise(s.text()) for s in scenarios]
-    if config.scenario_focus > 0:
-        queries += [normalise(" ".join([s.title_zh, *s.keywords])) for s in scenarios]
+    builder = QueryBuilder(config)
+    queries = [t for s in scenarios for t in builder.texts(s)]
     if config.infer_industry:
         queries += [normalise(t) for t in IndustryInferrer.texts(industry_table().classes())]
     return {"passage": list(dict.fromkeys(passages)), "query": list(dict.fromkeys(queries))}

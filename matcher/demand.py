@@ -8,8 +8,8 @@ after a cue (征集、寻求、招引、引进、采购、诚邀…; seeks, look
 scenario's keywords; what it cannot place it leaves as the whole text (``cue`` None). It works
 on the normalised text (simplified characters, pinyin artefacts gone), as ranking does.
 
-Not yet used by the ranking: the extractor comes first, with its own tests, so the ranking can
-be measured with and without it on query sets frozen before it existed (issue 18).
+:mod:`matcher.query` builds every scenario's query with it (``EngineConfig.demand``: "rules",
+or "off" for none).
 """
 
 from __future__ import annotations
@@ -19,9 +19,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from .errors import ConfigError
 from .normalise import normalise
+from .types import DEMAND_EXTRACTORS
 
-__all__ = ["Demand", "DemandExtractor", "RuleExtractor", "ZH_CUES", "ZH_WEAK_CUES", "EN_CUES"]
+__all__ = [
+    "Demand",
+    "DemandExtractor",
+    "RuleExtractor",
+    "create_extractor",
+    "ZH_CUES",
+    "ZH_WEAK_CUES",
+    "EN_CUES",
+]
 
 # Cue words that open what is sought, longest first so 面向社会征集 wins over 征集.
 ZH_CUES = (
@@ -77,6 +87,8 @@ _EN_TAIL = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?:\s|$)")
+# an English list may run on with semicolons ("logistics; warehousing; road freight.")
+_EN_SENTENCE_END = re.compile(r"[。！？!?\n]|\.(?:\s|$)")
 _LIST_SPLIT = re.compile(r"[、，,；;/]|\s+(?:and|or)\s+|以及|及|和|与")
 _MIANXIANG = re.compile(
     r"面向(?P<who>[^，。；]{0,40}?)征集(?P<what>[^。；]+?)(供应商|服务商|企业|厂商)"
@@ -87,7 +99,18 @@ _GENERIC = re.compile(
     r"enterprises|vendors)|(优质|相关|合作)?(企业|合作伙伴|厂商|供应商|服务商)",
     re.I,
 )
-_COLON_LIST = re.compile(r"[:：]\s*(?P<what>[^。；;\n]+)")
+_COLON_LIST = re.compile(r"[:：]\s*(?P<what>[^。\n]+?)\s*(?:[。\n]|\.(?:\s|$)|$)")
+# what is sought, then what it is for: "光伏组件方向的产品与服务，用于…" / "X products and services
+# … for the hospital": the sentence's head when its cue names no product ("招引相关企业")
+_ZH_PURPOSE = re.compile(
+    r"^(?P<what>[^。；]{2,80}?)(等)?(方向|领域|相关)?的?(产品与服务|产品和服务|产品|技术|服务|解决方案)"
+    r"[，,]?\s*(用于|服务于|应用于)"
+)
+_EN_PURPOSE = re.compile(
+    r"^(?P<what>[^.;:]{2,160}?)\s+(products|solutions|equipment|technologies|services)"
+    r"(\s+(and|&)\s+(services|solutions|technologies))?\b[^.:;]*?\s+for\s+",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -120,9 +143,9 @@ class RuleExtractor:
         head = normalise(title or "")
         for source in (text, head):
             found = (
-                _by_frame(source)
-                or _by_cue(source, (*ZH_CUES, *EN_CUES))
+                _merge(_by_frame(source), _by_cue(source, (*ZH_CUES, *EN_CUES)))
                 or _by_demand_first(source)
+                or _by_purpose(source)
                 or _by_colon(source)
                 or _by_cue(source, ZH_WEAK_CUES)
             )
@@ -131,12 +154,32 @@ class RuleExtractor:
                 terms = _terms(sought)
                 if terms:
                     whole = "\n".join(p for p in (head, text) if p)
-                    return Demand(sought, _without(whole, sought), cue, terms)
+                    return Demand(sought, _without(whole, (sought, *terms)), cue, terms)
         kws = tuple(k.strip() for k in keywords if k.strip())
         if kws:
             whole = "\n".join(p for p in (head, text) if p)
             return Demand("、".join(kws), whole, None, kws)
         return Demand("", "\n".join(p for p in (head, text) if p), None, ())
+
+
+def create_extractor(name: str) -> DemandExtractor | None:
+    """The extractor ``EngineConfig.demand`` names (None for "off")."""
+    if name == "rules":
+        return RuleExtractor()
+    if name == "off":
+        return None
+    raise ConfigError(f"unknown demand extractor {name!r}; choose one of {list(DEMAND_EXTRACTORS)}")
+
+
+def _merge(*found: tuple[str, str] | None) -> tuple[str, str] | None:
+    """Several finds of one text as one: their sought parts in order, the first one's cue."""
+    hits = [f for f in found if f is not None]
+    if not hits:
+        return None
+    parts = list(dict.fromkeys(p for sought, _ in hits for p in _LIST_SPLIT.split(sought)))
+    parts = [p for p in parts if p.strip()]
+    merged = "、".join(dict.fromkeys(_terms("、".join(parts)))) or hits[0][0]
+    return merged, hits[0][1]
 
 
 def _by_frame(text: str) -> tuple[str, str] | None:
@@ -154,23 +197,42 @@ def _by_demand_first(text: str) -> tuple[str, str] | None:
     return None
 
 
+def _by_purpose(text: str) -> tuple[str, str] | None:
+    for sentence in _SENTENCE_END.split(text):
+        sentence = sentence.strip()
+        m = _ZH_PURPOSE.match(sentence)
+        if m is not None and _terms(m.group("what")):
+            return _trim_zh(m.group("what")), ""
+        m = _EN_PURPOSE.match(sentence)
+        if m is not None and _terms(m.group("what")):
+            return m.group("what").strip(" :,"), ""
+    return None
+
+
 def _by_cue(text: str, cues: Sequence[str]) -> tuple[str, str] | None:
-    best: tuple[int, str] | None = None
+    """Every cue's object that names something (a text may carry several: "征集A方向的供应商，
+    寻求B、C"), joined in text order; the cue is the first one's."""
     low = text.lower()
-    for cue in cues:
+    hits: list[tuple[int, str]] = []
+    for cue in cues:  # longest first: a shorter cue inside a longer one's match is skipped
         pos = low.find(cue)
-        if pos >= 0 and (best is None or pos < best[0]):
-            best = (pos, cue)
-    if best is None:
+        while pos >= 0:
+            if not any(p <= pos < p + len(c) for p, c in hits):
+                hits.append((pos, cue))
+            pos = low.find(cue, pos + len(cue))
+    found: list[tuple[int, str, str]] = []
+    for pos, cue in sorted(hits):
+        rest = text[pos + len(cue) :]
+        english = cue in EN_CUES
+        end = (_EN_SENTENCE_END if english else _SENTENCE_END).search(rest)
+        sentence = rest[: end.start()] if end else rest
+        sought = _trim_en(sentence) if english else _trim_zh(sentence)
+        if sought and not _GENERIC.fullmatch(sought):  # "looking for partner companies": none
+            found.append((pos, sought, cue))
+    if not found:
         return None
-    pos, cue = best
-    rest = text[pos + len(cue) :]
-    end = _SENTENCE_END.search(rest)
-    sentence = rest[: end.start()] if end else rest
-    sought = _trim_en(sentence) if cue in EN_CUES else _trim_zh(sentence)
-    if not sought or _GENERIC.fullmatch(sought):  # "looking for partner companies": no demand
-        return None
-    return sought, cue
+    parts = list(dict.fromkeys(s for _, s, _ in found))
+    return ("、".join(parts) if len(parts) > 1 else parts[0]), found[0][2]
 
 
 def _by_colon(text: str) -> tuple[str, str] | None:
@@ -181,8 +243,9 @@ def _by_colon(text: str) -> tuple[str, str] | None:
     after = m.group("what").strip()
     if len(_terms(after)) >= 2:
         return after, ""
-    before = _SENTENCE_END.split(text[: m.start()])[-1].strip()
-    if len(before) <= 80 and len(_terms(before)) >= 2:
+    before = _EN_SENTENCE_END.split(text[: m.start()])[-1].strip()
+    before = re.split(r",?\s+for\s+|[，,]?(用于|服务于|应用于)", before, maxsplit=1)[0].strip()
+    if len(before) <= 200 and len(_terms(before)) >= 2:
         return before, ""
     return None
 
@@ -195,6 +258,7 @@ def _trim_zh(part: str) -> str:
     part = re.sub(r"^(社会|全球|国内外|各类|优质|具备|能够提供|提供)+", "", part)
     part = _ZH_TAIL.sub("", part)
     part = re.sub(r"等[^、，,]{0,8}$", "", part)  # "…等智能制造" (a summary after the list)
+    part = re.sub(r"(方向|领域)$", "", part.strip(" ：:，,、的"))
     return part.strip(" ：:，,、的")
 
 
@@ -220,6 +284,9 @@ def _terms(sought: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in items if len(t) >= 2))
 
 
-def _without(whole: str, sought: str) -> str:
-    """The context: the text with the sought part taken out."""
-    return whole.replace(sought, " ").strip()
+def _without(whole: str, parts: Sequence[str]) -> str:
+    """The context: the text with the sought part (or, once merged, each sought term) taken
+    out, longest first so a term inside a longer one goes with it."""
+    for part in sorted(parts, key=len, reverse=True):
+        whole = whole.replace(part, " ")
+    return re.sub(r"[ 、，,]{2,}", " ", whole).strip()

@@ -34,6 +34,7 @@ from .folders import replace_folder
 from .industry import IndustryInferrer, industry_table
 from .lexical import create_lexical
 from .normalise import normalise
+from .query import QueryBuilder
 from .rank import Explainer, Ranker, Reranker, unexplained
 from .retrieve import Retriever, rocchio
 from .scoring import Raw, Scorer
@@ -127,7 +128,9 @@ class Engine:
         self.scoring = Scorer(corpus)
         self.explainer = Explainer(corpus)
         self.retrieval = Retriever(self.config, corpus)
-        self.ranking = Ranker(self.config, corpus, self.explainer, self._reranker)
+        self.ranking = Ranker(
+            self.config, corpus, self.explainer, self._reranker, self.scoring.floor
+        )
 
     def _new_corpus(self, dim: int) -> Corpus:
         return Corpus(self.config, dim, lambda: self.encoder)
@@ -172,10 +175,11 @@ class Engine:
         self._fitted = False
         corpus = self._new_corpus(self.encoder.dim)
         norm_c = [normalise(c.text()) for c in companies]
-        norm_s = [normalise(s.text()) for s in scenarios]
+        # the scenarios' query bodies join the vocabulary, as their texts always did
+        bodies = [q.body for q in map(QueryBuilder(self.config).build, scenarios)]
         lexical = create_lexical(self.config.lexical)
         try:
-            lex_rows = lexical.fit_transform(norm_c + norm_s, stage_progress(progress, "lexical"))
+            lex_rows = lexical.fit_transform(norm_c + bodies, stage_progress(progress, "lexical"))
         except ValueError as exc:  # scikit-learn: "empty vocabulary"
             raise DataError(f"the texts contain no words to index ({exc})") from exc
         corpus.lexical = lexical
@@ -185,7 +189,7 @@ class Engine:
         self._attach(corpus)
         corpus.add(companies, norm_c, progress, company_rows)
         corpus.set_reference(reference_sample(corpus.companies))
-        corpus.set_scenarios(scenarios, norm_s, progress)
+        corpus.set_scenarios(scenarios, progress)
         self._fitted = True
         self.encoder.cache.save()
         self.created_at_ = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
@@ -253,7 +257,7 @@ class Engine:
         self._check_writable()
         scenarios = list(scenarios)
         _check_unique([s.id for s in scenarios], "scenario")
-        self.corpus.set_scenarios(scenarios, [normalise(s.text()) for s in scenarios], None)
+        self.corpus.set_scenarios(scenarios, None)
         self.encoder.cache.save()
 
     def remove_scenarios(self, ids: Iterable[str]) -> int:
@@ -465,6 +469,7 @@ class Engine:
             top_k=top_k,
             collapse=False,
             explain=None if explain else unexplained,
+            min_score=self.config.suggest_min_score,
         )
 
     # ------------------------------------------------------------------ views
@@ -474,7 +479,16 @@ class Engine:
         Fusion, constraints and candidate count may differ; the corpus (encoder, indexes,
         remembered parts) is shared, read-only through the view.
         """
-        fit_time = ("encoder", "index", "lexical", "scenario_focus", "infer_industry")
+        fit_time = (
+            "encoder",
+            "index",
+            "lexical",
+            "infer_industry",
+            "demand",
+            "title_in_body",
+            "scenario_focus",
+            "lexical_focus",
+        )
         changed = [f for f in fit_time if getattr(config, f) != getattr(self.config, f)]
         if changed:
             raise ConfigError(
@@ -485,7 +499,9 @@ class Engine:
         other._view_of = self
         if hasattr(self, "corpus"):
             other.retrieval = Retriever(config, self.corpus)
-            other.ranking = Ranker(config, self.corpus, self.explainer, self._reranker)
+            other.ranking = Ranker(
+                config, self.corpus, self.explainer, self._reranker, self.scoring.floor
+            )
         return other
 
     # ------------------------------------------------------------------ persistence

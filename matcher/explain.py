@@ -26,7 +26,9 @@ GENERIC_TERMS = frozenset(
     机会 园区 需求 解决方案 方案 引进 引入 提升 能够 具备 通过 国内 全国 中国 福建 泉州 晋江 国家
     经济 开发区 平台 基地 研发 生产 制造 销售 应用 系统 设备 专业 业务 市场 一体 综合 一批 年产
     重点 优先 可以 包括 等等 万元 亿元 平方米 成立 位于 拥有 我司 本公司 优质 每年 目前 已经
-    多家 高校 国内外 合作伙伴 核心 核心技术 自主 研发中心""".split()
+    多家 高校 国内外 合作伙伴 核心 核心技术 自主 研发中心
+    安全 以上 以下 低于 高于 不低于 不高于 超过 不超过 达到 在线 线上 线下 先进 领先 高端 新型
+    全面 各类 多种 规模 质量 有效 稳定 可靠 高效 快速 一站式 全流程 全方位""".split()
 )
 FUNCTION_CHARS = frozenset("的和与及等或并在对为将把从以于了是其各每该之也都而向被由就所")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
@@ -272,6 +274,9 @@ def matched_terms(
     return out
 
 
+# demand terms named in a summary (the Explanation keeps them all)
+DEMAND_SHOWN = 5
+
 _LEVEL_ZH = {"class": "同小类", "group": "同中类", "division": "同大类", "none": "行业无直接关联"}
 
 
@@ -293,8 +298,12 @@ def build_explanation(
     industry: IndustryRelation,
     why_not: Sequence[str],
     cross_lingual: bool,
+    demand: Sequence[str] = (),
 ) -> Explanation:
     pieces = []
+    if demand:
+        shown = "、".join(demand[:DEMAND_SHOWN]) + ("…" if len(demand) > DEMAND_SHOWN else "")
+        pieces.append("需求：" + shown)
     if terms:
         pieces.append("匹配：" + "、".join(terms[:4]))
     elif cross_lingual:
@@ -314,4 +323,5 @@ def build_explanation(
         why_not=tuple(why_not),
         cross_lingual=cross_lingual,
         summary="；".join(pieces),
+        demand=tuple(demand),
     )

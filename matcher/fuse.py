@@ -1,9 +1,12 @@
 """Fusion of score parts into one score.
 
 ``convex``: similarity parts whose scale depends on the query (dense, lexical) are scaled
-from a floor to the highest score among the candidates: the floor is the query's lowest score
-over reference firms fixed at fit when the caller gives one (scenario rankings: a firm added
-later never rescales the others), else the candidates' own minimum (min-max). Bounded parts
+from a floor to a ceiling: the floor is the query's lowest score over reference firms fixed at
+fit when the caller gives one (scenario rankings: a firm added later never rescales the
+others), else the candidates' own minimum (min-max); the ceiling is the highest score among the
+candidates unless the caller fixes it (``absolute`` scale: the cosine's own maximum, 1, so a
+pair's part depends on that pair and its scenario's floor alone). Floors may be arrays, one per
+pair (a firm's suggestions span scenarios, each with its floor). Bounded parts
 (keyword coverage, industry relation, structured fit) are used as they are; the score is the
 weighted sum. ``rrf``: reciprocal-rank fusion, sum of ``w / (k + rank)`` over the parts,
 rescaled to [0, 1]. Tied values take consecutive ranks in the candidates' order (for a
@@ -28,16 +31,25 @@ def minmax(values: np.ndarray) -> np.ndarray:
     return scale_from(v, float(v.min())) if v.size else v
 
 
-def scale_from(values: np.ndarray, floor: float, ceiling: float | None = None) -> np.ndarray:
-    """``values`` mapped to [0, 1]: ``floor`` → 0, ``ceiling`` (default: the highest value) → 1,
-    clipped outside."""
+def scale_from(
+    values: np.ndarray, floor: float | np.ndarray, ceiling: float | None = None
+) -> np.ndarray:
+    """``values`` mapped to [0, 1]: ``floor`` (a number, or one per value) → 0, ``ceiling``
+    (default: the highest value) → 1, clipped outside."""
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:
         return v
     hi = float(v.max()) if ceiling is None else float(ceiling)
-    if hi - floor < 1e-12:
+    if np.ndim(floor):
+        lo = np.asarray(floor, np.float64)
+        span = hi - lo
+        wide = span >= 1e-12
+        flat = np.zeros_like(v) if hi <= 0 else np.ones_like(v)
+        return np.where(wide, np.clip((v - lo) / np.where(wide, span, 1.0), 0.0, 1.0), flat)
+    lo_f = float(floor)
+    if hi - lo_f < 1e-12:
         return np.zeros_like(v) if hi <= 0 else np.ones_like(v)
-    return np.clip((v - floor) / (hi - floor), 0.0, 1.0)
+    return np.clip((v - lo_f) / (hi - lo_f), 0.0, 1.0)
 
 
 def fuse(
@@ -45,7 +57,7 @@ def fuse(
     weights: Mapping[str, float],
     method: str = "convex",
     rrf_k: int = 60,
-    floor: Mapping[str, float] | None = None,
+    floor: Mapping[str, float | np.ndarray] | None = None,
     ceiling: Mapping[str, float] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Return ``(score, parts, contributions)`` for candidates; arrays aligned with ``raw``'s.

@@ -243,10 +243,10 @@ def read(folder: Path, corpus: Corpus) -> None:
     scen = json.loads((folder / "scenarios.json").read_text("utf-8"))
     svecs = np.load(folder / "scenario_vectors.npy", allow_pickle=False)
     scenarios = [scenario_from_dict(d) for d in scen]
-    norms = [normalise(s.text()) for s in scenarios]
-    lex = corpus.lexical.transform(norms) if norms else None
+    queries = [corpus.queries.build(s) for s in scenarios]
+    lex = corpus.query_rows(queries) if queries else None
     for i, s in enumerate(scenarios):
-        corpus.scenarios[s.id] = corpus.scenario_state(s, norms[i], svecs[i], lex[i])  # type: ignore[index]
+        corpus.scenarios[s.id] = corpus.scenario_state(s, queries[i], svecs[i], lex[i])  # type: ignore[index]
     corpus.regroup()
     reference = folder / "reference.json"
     corpus.set_reference(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -29,7 +29,7 @@ from .explain import build_explanation, matched_terms
 from .fuse import fuse
 from .industry import relation
 from .normalise import strip_pinyin
-from .types import Company, Explanation, IndustryRelation, Match, Scenario
+from .types import QUERY_SCALED, Company, Explanation, IndustryRelation, Match, Scenario
 
 __all__ = ["Ranker", "Reranker", "Fused", "Explainer", "Pair", "unexplained"]
 
@@ -61,6 +61,8 @@ class Reranker(Protocol):
         ...
 
 
+# where the ``absolute`` scale maps dense and lexical to 1: both are cosines
+ABSOLUTE_CEILING: dict[str, float] = {"dense": 1.0, "lexical": 1.0}
 # what a Match carries where no explanation is built (the nightly batch's compact firm rows)
 UNEXPLAINED = Explanation(matched_terms=(), evidence=None, industry=IndustryRelation("none"))
 
@@ -88,7 +90,7 @@ class Explainer:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        # (scenario text, its keywords, profile text) → matched terms
+        # (scenario's sought text, its keywords, profile text) → matched terms
         self._terms: dict[tuple[str, tuple[str, ...], str], list[str]] = {}
         self._informative: dict[str, bool] = {}
 
@@ -98,13 +100,13 @@ class Explainer:
 
     def explain(self, s: ScenarioState, c: CompanyState, fails: Sequence[str]) -> Explanation:
         profile = c.company.description
-        key = (s.norm, s.scenario.keywords, c.company.text())
+        key = (s.query.matched_text, s.scenario.keywords, c.company.text())
         terms = self._terms.get(key)
         if terms is None:
             if len(self._terms) > 50_000:
                 self._terms.clear()
             terms = self._terms[key] = matched_terms(
-                s.norm, s.scenario.keywords, key[2], is_informative=self.informative
+                key[0], s.scenario.keywords, key[2], is_informative=self.informative
             )
         evidence = None
         sent_vecs = self.corpus.sentence_vectors(c)
@@ -114,7 +116,14 @@ class Explainer:
         elif profile.strip():
             evidence = profile.strip()
         rel, _ = relation(c.codes, s.codes, c.inferred or s.codes_inferred)
-        return build_explanation(terms, evidence, rel, fails, cross_lingual=s.lang != c.lang)
+        return build_explanation(
+            terms,
+            evidence,
+            rel,
+            fails,
+            cross_lingual=s.lang != c.lang,
+            demand=s.query.demand.terms,
+        )
 
     def informative(self, term: str) -> bool:
         """A shared term counts as evidence when one of its bigrams is rare in the corpus."""
@@ -147,25 +156,36 @@ class Ranker:
         corpus: Corpus,
         explainer: Explainer,
         reranker: Reranker | None = None,
+        floors: Callable[[ScenarioState], Mapping[str, float] | None] | None = None,
     ) -> None:
+        """``floors``: a scenario's floor (``Scorer.floor``), which the ``absolute`` scale
+        scales every pair from; by default a scorer of its own over ``corpus``."""
         self.config = config
         self.corpus = corpus
         self.explainer = explainer
         self.reranker = reranker
+        if floors is None:
+            from .scoring import Scorer  # scoring imports the corpus, as this module does
+
+            floors = Scorer(corpus).floor
+        self.floors = floors
 
     def fuse(
         self,
         pairs: Sequence[Pair],
         raw: Mapping[str, np.ndarray],
         fails: Sequence[Sequence[str]],
-        floor: Mapping[str, float] | None = None,
+        floor: Mapping[str, float | np.ndarray] | None = None,
         ceiling: Mapping[str, float] | None = None,
     ) -> Fused:
         """Fused scores of ``pairs``. ``floor``/``ceiling``: per query-scaled part, the scores
         that map to 0 and 1 (default: the candidates' own minimum and maximum); one query's
-        pairs only, when given."""
+        pairs only, when given. The ``absolute`` scale ignores both: each pair is scaled from
+        its own scenario's floor to 1, so its score depends on nothing else."""
         cfg = self.config
         fusion = cfg.fusion
+        if fusion.scale == "absolute":  # the same for every caller: live, suggestions, batch
+            floor, ceiling = self.pair_floors(pairs), ABSOLUTE_CEILING
         score, parts, contrib = fuse(
             raw, fusion.weights, fusion.method, fusion.rrf_k, floor=floor, ceiling=ceiling
         )
@@ -179,6 +199,20 @@ class Ranker:
         if cfg.constraints.mode == "filter":
             keep = np.array([not f for f in fails], dtype=bool)
         return Fused(score - penalty, penalty, parts, contrib, keep)
+
+    def pair_floors(self, pairs: Sequence[Pair]) -> dict[str, np.ndarray]:
+        """Each pair's scenario floor, per query-scaled part (0 where a scenario has none)."""
+        by_state: dict[int, Mapping[str, float] | None] = {}
+        out: dict[str, np.ndarray] = {p: np.zeros(len(pairs)) for p in QUERY_SCALED}
+        for i, (s, _) in enumerate(pairs):
+            key = id(s)
+            if key not in by_state:
+                by_state[key] = self.floors(s)
+            held = by_state[key]
+            if held:
+                for p in QUERY_SCALED:
+                    out[p][i] = held[p]
+        return out
 
     def learned(
         self,
@@ -271,11 +305,15 @@ class Ranker:
         top_k: int,
         collapse: bool,
         pinned: Sequence[str] = (),
-        floor: Mapping[str, float] | None = None,
+        floor: Mapping[str, float | np.ndarray] | None = None,
         ceiling: Mapping[str, float] | None = None,
         explain: Callable[[ScenarioState, CompanyState, Sequence[str]], Explanation] | None = None,
+        min_score: float | None = None,
     ) -> list[Match]:
-        """Fuse, order and build: the ranked top ``top_k`` of ``pairs``."""
+        """Fuse, order and build: the ranked top ``top_k`` of ``pairs`` (those scoring at least
+        ``min_score``, when given: a firm's suggestions stop at the fit threshold)."""
         fused = self.fuse(pairs, raw, fails, floor, ceiling)
+        if min_score is not None:
+            fused = replace(fused, keep=fused.keep & (fused.final >= min_score - 1e-12))
         chosen = self.order(pairs, fused, top_k, collapse, pinned)
         return self.matches(pairs, fused, fails, chosen, collapse, pinned, explain)

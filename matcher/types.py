@@ -24,6 +24,8 @@ __all__ = [
     "LexicalBackend",
     "LEXICAL_BACKENDS",
     "EncoderName",
+    "DemandName",
+    "DEMAND_EXTRACTORS",
     "ENCODERS",
     "Scenario",
     "Composite",
@@ -48,7 +50,7 @@ FeedbackStage = Literal["shortlisted", "contacted", "visited", "signed", "reject
 FEEDBACK_STAGES: tuple[FeedbackStage, ...] = get_args(FeedbackStage)
 FusionMethod = Literal["convex", "rrf"]
 FUSION_METHODS: tuple[FusionMethod, ...] = get_args(FusionMethod)
-FusionScale = Literal["floor", "candidates"]
+FusionScale = Literal["floor", "candidates", "absolute"]
 FUSION_SCALES: tuple[FusionScale, ...] = get_args(FusionScale)
 ConstraintMode = Literal["flag", "filter"]
 CONSTRAINT_MODES: tuple[ConstraintMode, ...] = get_args(ConstraintMode)
@@ -56,6 +58,9 @@ IndexBackend = Literal["flat", "ivf", "numpy"]
 INDEX_BACKENDS: tuple[IndexBackend, ...] = get_args(IndexBackend)
 LexicalBackend = Literal["tfidf"]
 LEXICAL_BACKENDS: tuple[LexicalBackend, ...] = get_args(LexicalBackend)
+# how a scenario's demand is found (matcher.demand): rules, or not at all
+DemandName = Literal["rules", "off"]
+DEMAND_EXTRACTORS: tuple[DemandName, ...] = get_args(DemandName)
 # single encoders; EncoderConfig.name may join several with "+"
 EncoderName = Literal["use", "e5", "e5-st", "e5-nano", "st"]
 ENCODERS: tuple[EncoderName, ...] = get_args(EncoderName)
@@ -152,7 +157,8 @@ class IndustryRelation:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Why a pair matched: evidence a recruiter can check against the texts."""
+    """Why a pair matched: evidence a recruiter can check against the texts; ``demand``: what
+    the engine understood the scenario to seek (the same for every firm of one scenario)."""
 
     matched_terms: tuple[str, ...]
     evidence: str | None
@@ -160,6 +166,7 @@ class Explanation:
     why_not: tuple[str, ...] = ()
     cross_lingual: bool = False
     summary: str = ""
+    demand: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

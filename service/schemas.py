@@ -325,6 +325,7 @@ class ExplanationPublic(BaseModel):
     why_not: list[str] = []
     cross_lingual: bool = False
     summary: str = ""
+    demand: list[str] = []
 
 
 class MatchPublic(BaseModel):

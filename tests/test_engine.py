@@ -220,25 +220,23 @@ def test_config_rejects_unknown_settings():
         Scenario(id="x", title_zh="t")  # type: ignore[call-arg]
 
 
-def test_scenario_focus_adds_title_and_keywords_vector(small_engine):
+def test_scenario_focus_adds_the_demand_vector(small_engine):
     import numpy as np
 
     from matcher.encode import l2_normalise
 
-    s = small_engine.scenarios_["S1"].scenario
+    st = small_engine.scenarios_["S1"]
+    q = st.query
+    assert q.body and q.focus and q.focus != q.body
     enc = small_engine.encoder
-    full = enc.encode([normalise(s.text())], "query")
-    focus = enc.encode([normalise(" ".join([s.title_zh, *s.keywords]))], "query")
+    body = enc.encode([q.body], "query")
+    focus = enc.encode([q.focus], "query")
     assert small_engine.config.scenario_focus == 1.0
-    np.testing.assert_allclose(
-        small_engine.scenarios_["S1"].vector, l2_normalise(full + focus)[0], atol=1e-6
-    )
+    np.testing.assert_allclose(st.vector, l2_normalise(body + focus)[0], atol=1e-6)
     from matcher.corpus import Corpus
 
     off = Corpus(replace(small_engine.config, scenario_focus=0.0), enc.dim, lambda: enc)
-    np.testing.assert_allclose(
-        off.scenario_vectors([s], [normalise(s.text())])[0], full[0], atol=1e-6
-    )
+    np.testing.assert_allclose(off.scenario_vectors([q])[0], body[0], atol=1e-6)
     with pytest.raises(ConfigError, match="scenario_focus"):
         small_engine.reconfigured(replace(small_engine.config, scenario_focus=0.0))
 

@@ -72,3 +72,11 @@ def test_an_unknown_method_names_the_choices():
 
     with pytest.raises(ConfigError, match="convex"):
         fuse({"dense": np.array([0.1])}, {"dense": 1.0}, method="softmax")
+
+
+def test_a_floor_per_value_scales_each_from_its_own():
+    # suggestions: one firm against three scenarios, each with its own floor, ceiling 1
+    got = scale_from(np.array([0.5, 0.5, 0.1]), np.array([0.0, 0.5, 0.2]), 1.0)
+    np.testing.assert_allclose(got, [0.5, 0.0, 0.0])
+    got = scale_from(np.array([0.6, 0.9]), np.array([0.2, 1.0]), 1.0)  # a floor at the ceiling
+    np.testing.assert_allclose(got, [0.5, 1.0])

@@ -102,6 +102,6 @@ def test_min_max_over_the_candidates_does_reorder(small_catalogue, small_compani
     found = find(
         words,
         lambda tokens: _reorders(engine, sids, tokens),
-        settings=settings(max_examples=60, derandomize=True, database=None, deadline=None),
+        settings=settings(max_examples=300, derandomize=True, database=None, deadline=None),
     )
     assert found

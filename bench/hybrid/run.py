@@ -29,8 +29,9 @@ query scenario of the run with every system:
   and added with the engine's default ``dense`` and ``lexical`` fusion weights; top 20 by
   ``argsort``. No explanations.
 
-txtai and numpy get the normalised scenario text (``normalise(scenario.text())``, computed
-outside the timed call) and look up its vector in the embedding cache at query time.
+txtai and numpy get the scenario's query body (``QueryBuilder(config).build(s).body``: the
+normalised description and keywords the engine's own query vector is made of, computed outside
+the timed call) and look up its vector in the embedding cache at query time.
 
 Measured per run and system: nDCG@10, Recall@20 and MRR (relevant = grade >= 1, via
 ``matcher.evaluate``); query latency p50 and p99 over all queries x ``--repeats`` timed passes
@@ -92,6 +93,7 @@ from matcher.evaluate import evaluate_run, load_qrels_csv  # noqa: E402
 from matcher.fuse import minmax  # noqa: E402
 from matcher.lexical import LexicalScorer, create_lexical  # noqa: E402
 from matcher.normalise import normalise  # noqa: E402
+from matcher.query import QueryBuilder  # noqa: E402
 from matcher.types import Company, Scenario  # noqa: E402
 
 logger = logging.getLogger("bench.hybrid")
@@ -426,14 +428,19 @@ def bench_run(
     index_dir: Path | None = None,
     shared: Mapping[str, str] | None = None,
     warm_up: bool = True,
+    config: EngineConfig | None = None,
 ) -> dict[str, Any]:
     """Build every system, rank every query, time the queries; return the run's record.
 
-    ``shared`` maps a system that builds nothing to the system whose build it uses.
+    ``shared`` maps a system that builds nothing to the system whose build it uses;
+    ``config`` (default ``EngineConfig()``) is the one the systems were made with.
     ``warm_up`` first builds each system on a few firms and queries it once, untimed.
     """
     shared = dict(shared or {})
-    items = [(s, normalise(s.text())) for s in data.scenarios]
+    builder = QueryBuilder(
+        config or EngineConfig()
+    )  # the text the engine's own query vector is made of
+    items = [(s, builder.build(s).body) for s in data.scenarios]
     out: dict[str, Any] = {
         "run": data.name,
         "firms": len(data.companies),
@@ -680,6 +687,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             args.repeats,
             None if args.no_save else work / "index",
             shared,
+            config=config,
         )
         rec["encode"] = encode
         runs.append(rec)

@@ -39,10 +39,22 @@ RUNS: dict[str, str] = {
     "context_en": "en",
     "context_xl_en_over_cn": "cn",
     "context_xl_zh_over_en": "en",
+    # traditional-script twins with pinyin artefacts (build_twin_queries.py)
+    "cn_trad": "cn",
+    "xl_zh_over_en_trad": "en",
+    "context_cn_trad": "cn",
+    "context_xl_zh_over_en_trad": "en",
 }
 # The context sets (build_context_queries.py): each base query in every title variant, as ids
 # ``{base_id}#{variant}``.
 CONTEXT_RUNS = ("context_cn", "context_en", "context_xl_en_over_cn", "context_xl_zh_over_en")
+# twin run → the simplified run it was made from (build_twin_queries.py)
+TWIN_RUNS = {
+    "cn_trad": "cn",
+    "xl_zh_over_en_trad": "xl_zh_over_en",
+    "context_cn_trad": "context_cn",
+    "context_xl_zh_over_en_trad": "context_xl_zh_over_en",
+}
 TITLE_VARIANTS = ("none", "context", "demand", "first30", "full")
 VARIANT_SEP = "#"
 

@@ -242,7 +242,7 @@ def variant_table(
     for run in runs:
         for m in methods:
             variants = by_key.get((run, m.spec), {}).get("variants")
-            if not variants and run not in qc.CONTEXT_RUNS:
+            if not variants and run not in (*qc.CONTEXT_RUNS, *qc.TWIN_RUNS):
                 continue
             cells = [
                 f"{variants[v]['ndcg_at_10']:.3f}" if variants and v in variants else "error"

@@ -264,6 +264,7 @@ class ScoreWorker:
                 top_k=self.top_m + hidden,
                 collapse=False,
                 explain=unexplained,
+                min_score=eng.config.suggest_min_score,
             )
             kept = [m for m in ranked if cid not in self.excluded.get(m.scenario_id, ())]
             firm_top.append([_firm_entry(m, rank) for rank, m in enumerate(kept[: self.top_m], 1)])

@@ -86,7 +86,7 @@ def record(corpus: run.RunData, encoder, tmp_path_factory: pytest.TempPathFactor
     systems, shared = run.make_systems(_names(), config, encoder, None, 2 / 3)
     index_dir = tmp_path_factory.mktemp("index")
     rec = run.bench_run(
-        corpus, systems, encoder, k=5, repeats=2, index_dir=index_dir, shared=shared
+        corpus, systems, encoder, k=5, repeats=2, index_dir=index_dir, shared=shared, config=config
     )
     rec["_systems"] = systems
     return rec

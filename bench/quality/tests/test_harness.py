@@ -16,6 +16,7 @@ import pytest
 
 from bench.quality import build_context_queries as bcq
 from bench.quality import build_queries as bq
+from bench.quality import build_twin_queries as btq
 from bench.quality import corpus as qc
 from bench.quality import prepare as prep
 from bench.quality import run_quality as rq
@@ -164,6 +165,8 @@ def queries_dir(corpus_dir: Path, tmp_path: Path) -> Path:
         "xl_zh_over_en": bq.xl_zh_queries(gics_codes, gics),
         **synthetic_context_sets(corpus_dir),
     }.items():
+        qc.write_jsonl(d / f"{run}.jsonl", queries)
+    for run, queries in btq.build_all(d).items():
         qc.write_jsonl(d / f"{run}.jsonl", queries)
     return d
 
@@ -635,3 +638,18 @@ class TestRealCorpus:
         for run, stats in manifest["runs"].items():
             assert stats["queries_with_grade2"] == stats["queries"], run
             assert stats["min_grade2"] >= 3, run
+
+
+def test_twin_queries_are_frozen_and_keep_everything_but_the_script() -> None:
+    assert btq.main(["--check"]) == 0
+    built = btq.build_all()
+    for source, name in btq.TWINS.items():
+        simple = [json.loads(x) for x in (qc.QUERIES_DIR / f"{source}.jsonl").open()]
+        assert len(built[name]) == len(simple) and name in qc.RUNS
+        for a, b in zip(simple, built[name], strict=True):
+            assert b["id"] == "tw-" + a["id"]
+            assert {
+                k: v for k, v in a.items() if k not in ("id", "base_id", "title", "description")
+            } == {k: v for k, v in b.items() if k not in ("id", "base_id", "title", "description")}
+            assert "(" in b["description"] and b["description"] != a["description"]
+    assert btq.scrape("来说") == "來(lái)說"
