@@ -227,7 +227,9 @@ def _by_cue(text: str, cues: Sequence[str]) -> tuple[str, str] | None:
         end = (_EN_SENTENCE_END if english else _SENTENCE_END).search(rest)
         sentence = rest[: end.start()] if end else rest
         sought = _trim_en(sentence) if english else _trim_zh(sentence)
-        if sought and not _GENERIC.fullmatch(sought):  # "looking for partner companies": none
+        if (
+            sought and not _GENERIC.fullmatch(sought) and _terms(sought)
+        ):  # "looking for partner companies": none
             found.append((pos, sought, cue))
     if not found:
         return None
@@ -279,9 +281,13 @@ def _trim_en(part: str) -> str:
     return part.strip(" :,.")
 
 
+# what a cue may be followed by that is no product or capability ("给予采购支持")
+_NOT_SOUGHT = frozenset("支持 补贴 奖励 机会 方式 费用 政策 合作 参与 服务 帮助".split())
+
+
 def _terms(sought: str) -> tuple[str, ...]:
     items = [t.strip(" 　的等") for t in _LIST_SPLIT.split(sought)]
-    return tuple(dict.fromkeys(t for t in items if len(t) >= 2))
+    return tuple(dict.fromkeys(t for t in items if len(t) >= 2 and t not in _NOT_SOUGHT))
 
 
 def _without(whole: str, parts: Sequence[str]) -> str:

@@ -92,3 +92,12 @@ def test_a_generic_object_after_a_cue_is_not_a_demand():
     assert d.cue != "is looking for" and d.terms == ("Drones", "flight control systems")
     services = X.extract("", "The zone seeks Oil & Gas Equipment & Services products and services.")
     assert services.terms == ("Oil & Gas Equipment & Services",)  # a name ending in Services
+
+
+def test_a_cue_followed_by_no_product_adds_no_term():
+    d = RuleExtractor().extract(
+        "",
+        "现面向社会征集储能电池系统集成、能量管理系统等技术和整体解决方案。"
+        "对首台套储能装备给予采购支持。",
+    )
+    assert d.terms == ("储能电池系统集成", "能量管理系统")
