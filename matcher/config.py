@@ -235,7 +235,7 @@ class EngineConfig:
     demand: DemandName = "rules"
     title_in_body: bool = False
     scenario_focus: float = 1.0
-    lexical_focus: float = 1.0
+    lexical_focus: float = 0.0
     suggest_min_score: float = 0.0
 
     def __post_init__(self) -> None:

@@ -95,13 +95,15 @@ def test_min_max_over_the_candidates_does_reorder(small_catalogue, small_compani
 
     from matcher.config import EngineConfig
 
-    cfg = EngineConfig()
+    # the queries the counterexample was first found with (before the demand query builder):
+    # the point is that the search can find one under min-max, not which queries show it
+    cfg = EngineConfig(demand="off", title_in_body=True, lexical_focus=0.0)
     cfg = replace(cfg, fusion=replace(cfg.fusion, scale="candidates"))
     engine = Engine(cfg, cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
     sids = [s.id for s in small_catalogue.opportunities if s.is_open]
     found = find(
         words,
         lambda tokens: _reorders(engine, sids, tokens),
-        settings=settings(max_examples=300, derandomize=True, database=None, deadline=None),
+        settings=settings(max_examples=60, derandomize=True, database=None, deadline=None),
     )
     assert found
