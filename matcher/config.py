@@ -217,6 +217,10 @@ class EngineConfig:
     and added to the body's query vector (0 = off); ``lexical_focus``: the same for the TF-IDF
     row. Chosen by cross-validation on the real query sets, see docs/quality.md.
 
+    The ``industry`` part (:mod:`matcher.industry`): P(class | text) is a softmax at
+    ``taxonomy_temperature`` over a text's cosines with the GB/T classes' texts, kept to
+    ``taxonomy_classes`` classes per firm (stored) and ``taxonomy_query_classes`` per query.
+
     ``suggest_min_score``: a firm's suggested scenarios stop below this score (the fit
     threshold; 0 = none), in live suggestions and the nightly batch's firm rows alike.
     """
@@ -237,6 +241,9 @@ class EngineConfig:
     scenario_focus: float = 1.0
     lexical_focus: float = 0.0
     suggest_min_score: float = 0.0
+    taxonomy_temperature: float = 0.05
+    taxonomy_classes: int = 5
+    taxonomy_query_classes: int = 20
 
     def __post_init__(self) -> None:
         # each sub-config checked itself when it was made
@@ -248,6 +255,12 @@ class EngineConfig:
             raise ConfigError("scenario_focus and lexical_focus must be zero or more")
         if self.candidates < 1:
             raise ConfigError("candidates must be at least 1")
+        if self.taxonomy_temperature <= 0:
+            raise ConfigError("taxonomy_temperature must be more than 0")
+        if not 1 <= self.taxonomy_classes <= 64 or self.taxonomy_query_classes < 1:
+            raise ConfigError(
+                "taxonomy_classes must be 1 to 64 and taxonomy_query_classes at least 1"
+            )
         if self.exact_filtered < 0:
             raise ConfigError("exact_filtered must be zero or more")
 

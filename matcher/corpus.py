@@ -25,7 +25,7 @@ from .encode import CachingEncoder, l2_normalise
 from .encode.cache import text_key
 from .explain import contains_term, lower_keep_length, split_sentences
 from .index import VectorIndex, create_index
-from .industry import IndustryInferrer, industry_table
+from .industry import IndustryInferrer, Taxonomy, industry_table, pack, standard_taxonomy
 from .lexical import LexicalScorer
 from .lexical.rows import SparseRows
 from .normalise import detect_language, normalise
@@ -70,6 +70,9 @@ class CompanyState:
     # sentence store; a profile that is not stored (a submission being suggested) holds its own.
     sent_start: int = -1
     own_vectors: np.ndarray | None = None
+    # P(class | firm), packed (:func:`matcher.industry.pack`): its declared codes, else its
+    # most likely classes; empty when it has neither
+    taxonomy: bytes = b""
     # Keyword → found in the profile, filled as scenarios rank this firm (a firm that is a
     # candidate once is usually a candidate again).
     keyword_found: dict[str, bool] = field(default_factory=dict)
@@ -90,6 +93,7 @@ class CompanyState:
         sentences: list[str],
         sent_start: int = -1,
         own_vectors: np.ndarray | None = None,
+        taxonomy: bytes = b"",
     ) -> CompanyState:
         return cls(
             company=company,
@@ -101,6 +105,7 @@ class CompanyState:
             sentences=sentences,
             sent_start=sent_start,
             own_vectors=own_vectors,
+            taxonomy=taxonomy,
         )
 
 
@@ -118,6 +123,10 @@ class ScenarioState:
     lex: sp.csr_matrix
     codes: tuple[str, ...] = ()
     codes_inferred: bool = False
+    # P(class | demand) over the standard's classes, and per class entry the expected relation
+    # score with it (:meth:`matcher.industry.Taxonomy.expected`); None without either
+    industry_q: np.ndarray | None = None
+    industry_table: np.ndarray | None = None
 
 
 class Corpus:
@@ -168,6 +177,11 @@ class Corpus:
         self.reference: list[str] = []
         self.reference_set: frozenset[str] = frozenset()
         self.reference_version = 0
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The class index spaces firms' and queries' distributions refer to."""
+        return self.inferrer.taxonomy if self.inferrer is not None else standard_taxonomy()
 
     @property
     def encoder(self) -> CachingEncoder:
@@ -289,11 +303,7 @@ class Corpus:
         lex_base: int,
     ) -> None:
         """Store one step's firms; their lexical rows start at row ``lex_base``."""
-        missing = [i for i, c in enumerate(companies) if not c.industry_codes]
-        inferred_codes: dict[int, str] = {}
-        if missing and self.inferrer is not None:
-            for i, code in zip(missing, self.inferrer.infer(doc_vecs[missing]), strict=True):
-                inferred_codes[i] = code
+        inferred_codes, taxonomies = self.classify(companies, doc_vecs)
 
         # replace existing entries with the same id
         self.remove([c.id for c in companies if c.id in self.companies])
@@ -319,7 +329,15 @@ class Corpus:
                 codes, inferred = (inferred_codes[i],), True
             else:
                 codes, inferred = tuple(c.industry_codes), False
-            state = CompanyState.of(c, norms[i], codes, inferred, sentences[i], offset if n else -1)
+            state = CompanyState.of(
+                c,
+                norms[i],
+                codes,
+                inferred,
+                sentences[i],
+                offset if n else -1,
+                taxonomy=taxonomies[i],
+            )
             self.companies[c.id] = state
             self.lex_rows[c.id] = lex_base + i
             self.columns.put(int_ids[i], c, codes)
@@ -329,6 +347,30 @@ class Corpus:
         self.doc_index.add(np.array(int_ids, dtype=np.int64), doc_vecs)
         if len(sent_ids):
             self.sent_index.add(sent_ids, sent_vecs)
+
+    def classify(
+        self, companies: Sequence[Company], doc_vecs: np.ndarray
+    ) -> tuple[dict[int, str], list[bytes]]:
+        """The most likely class of each firm without declared codes (by position), and every
+        firm's packed P(class | firm): its declared codes, each an equal share, else its
+        ``taxonomy_classes`` most likely classes (one matrix product for them all)."""
+        inferred: dict[int, str] = {}
+        k = self.config.taxonomy_classes
+        blobs = [b""] * len(companies)
+        tax = self.taxonomy
+        missing = []
+        for i, c in enumerate(companies):
+            entries = [e for e in map(tax.entry, c.industry_codes) if e is not None]
+            if entries:
+                blobs[i] = pack(entries, [1.0 / len(entries)] * len(entries), k)
+            elif not c.industry_codes:
+                missing.append(i)
+        if missing and self.inferrer is not None:
+            idx, prob = self.inferrer.distribution(doc_vecs[missing], k)
+            for row, i in enumerate(missing):
+                inferred[i] = self.inferrer.codes[int(idx[row, 0])]
+                blobs[i] = pack(idx[row], prob[row], k)
+        return inferred, blobs
 
     def remove(self, ids: Sequence[str]) -> int:
         """Drop firms from the indexes, columns and maps (their store rows stay, unowned)."""
@@ -439,10 +481,13 @@ class Corpus:
         doc_vec = self.encoder.encode([norm], "passage")[0]
         sents = self.sentences_of(company)
         sent_vecs = self.encoder.encode([normalise(s) for s in sents], "passage")
+        inferred_codes, taxonomies = self.classify([company], doc_vec[None, :])
         codes, inferred = tuple(company.industry_codes), False
-        if not codes and self.inferrer is not None:
-            codes, inferred = tuple(self.inferrer.infer(doc_vec[None, :])), True
-        cst = CompanyState.of(company, norm, codes, inferred, sents, own_vectors=sent_vecs)
+        if 0 in inferred_codes:
+            codes, inferred = (inferred_codes[0],), True
+        cst = CompanyState.of(
+            company, norm, codes, inferred, sents, own_vectors=sent_vecs, taxonomy=taxonomies[0]
+        )
         return cst, doc_vec, self.lexical.transform([norm])
 
     # ------------------------------------------------------------------ reference firms
@@ -497,8 +542,13 @@ class Corpus:
         self, s: Scenario, query: QueryText, vec: np.ndarray, lex: sp.csr_matrix
     ) -> ScenarioState:
         codes, inferred = tuple(s.industry_codes), False
-        if not codes and self.inferrer is not None:
-            codes, inferred = tuple(self.inferrer.infer(vec[None, :])), True
+        q: np.ndarray | None = None
+        if codes:
+            q = self.taxonomy.declared(codes)
+        elif self.inferrer is not None:
+            q = self.inferrer.query(vec, self.config.taxonomy_query_classes)
+            codes, inferred = (self.inferrer.codes[int(np.argmax(q))],), True
+        table = self.taxonomy.expected(q) if q is not None and q.sum() > 0 else None
         return ScenarioState(
             scenario=s,
             query=query,
@@ -509,6 +559,8 @@ class Corpus:
             lex=lex,
             codes=codes,
             codes_inferred=inferred,
+            industry_q=q,
+            industry_table=table,
         )
 
     def query_state(self, scenario: Scenario) -> ScenarioState:

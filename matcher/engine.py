@@ -198,12 +198,11 @@ class Engine:
         if not self.config.infer_industry:
             return None
         codes = industry_table().classes()
-        vecs = self.encoder.encode(
-            [normalise(t) for t in IndustryInferrer.texts(codes)],
-            "query",
-            stage_progress(progress, "industry codes"),
+        texts = [normalise(t) for t in IndustryInferrer.texts(codes)]
+        vecs = self.encoder.encode(texts, "query", stage_progress(progress, "industry codes"))
+        return IndustryInferrer(
+            codes, IndustryInferrer.class_vectors(codes, vecs), self.config.taxonomy_temperature
         )
-        return IndustryInferrer(codes, vecs)
 
     # ------------------------------------------------------------------ updates
     def add_companies(self, companies: Iterable[Company]) -> None:
@@ -488,6 +487,9 @@ class Engine:
             "title_in_body",
             "scenario_focus",
             "lexical_focus",
+            "taxonomy_temperature",
+            "taxonomy_classes",
+            "taxonomy_query_classes",
         )
         changed = [f for f in fit_time if getattr(config, f) != getattr(self.config, f)]
         if changed:

@@ -91,6 +91,7 @@ def write(
                 "company": cs.company.to_dict(),
                 "codes": list(cs.codes),
                 "inferred": cs.inferred,
+                "taxonomy": cs.taxonomy.hex(),
                 "sentences": cs.sentences,
                 **where,
             }
@@ -197,6 +198,7 @@ def read(folder: Path, corpus: Corpus) -> None:
     corpus.sent_index = load_index(folder / "sent_index")
     corpus.sent_owner = np.full(len(sent_vecs), -1, dtype=np.int64)
     offset = 0  # format 1: firms numbered by line, their sentences one after another
+    untyped: list[str] = []  # saved before the taxonomy part: their distributions made below
     live_sent = 0
     bad = f"{folder}: the saved firms and vectors disagree; rebuild it with `matcher index`"
     with open(folder / "companies.jsonl", encoding="utf-8") as f:
@@ -215,7 +217,10 @@ def read(folder: Path, corpus: Corpus) -> None:
                 bool(row["inferred"]),
                 list(row["sentences"]),
                 start,
+                taxonomy=bytes.fromhex(row.get("taxonomy", "")),
             )
+            if "taxonomy" not in row:
+                untyped.append(company.id)
             corpus.companies[company.id] = cs
             corpus.lex_rows[company.id] = int(row.get("lex_row", row_no))
             corpus.int_of[company.id] = num
@@ -237,9 +242,16 @@ def read(folder: Path, corpus: Corpus) -> None:
         corpus.inferrer = IndustryInferrer(
             json.loads((folder / "industry_codes.json").read_text()),
             np.load(folder / "industry_vectors.npy", allow_pickle=False),
+            corpus.config.taxonomy_temperature,
         )
     else:
         corpus.inferrer = None
+    for lo in range(0, len(untyped), 50_000):
+        part = [corpus.companies[i] for i in untyped[lo : lo + 50_000]]
+        vecs = corpus.doc_store.rows([corpus.int_of[cs.company.id] for cs in part])
+        _, blobs = corpus.classify([cs.company for cs in part], vecs)
+        for cs, blob in zip(part, blobs, strict=True):
+            cs.taxonomy = blob
     scen = json.loads((folder / "scenarios.json").read_text("utf-8"))
     svecs = np.load(folder / "scenario_vectors.npy", allow_pickle=False)
     scenarios = [scenario_from_dict(d) for d in scen]

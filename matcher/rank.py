@@ -27,7 +27,7 @@ from .config import EngineConfig
 from .corpus import CompanyState, Corpus, ScenarioState
 from .explain import build_explanation, matched_terms
 from .fuse import fuse
-from .industry import relation
+from .industry import code_level, explain_overlap, industry_table, relation
 from .normalise import strip_pinyin
 from .types import QUERY_SCALED, Company, Explanation, IndustryRelation, Match, Scenario
 
@@ -115,7 +115,7 @@ class Explainer:
             evidence = c.sentences[best]
         elif profile.strip():
             evidence = profile.strip()
-        rel, _ = relation(c.codes, s.codes, c.inferred or s.codes_inferred)
+        rel = self.industry_relation(s, c)
         return build_explanation(
             terms,
             evidence,
@@ -124,6 +124,24 @@ class Explainer:
             cross_lingual=s.lang != c.lang,
             demand=s.query.demand.terms,
         )
+
+    def industry_relation(self, s: ScenarioState, c: CompanyState) -> IndustryRelation:
+        """The firm code and scenario class that contribute most to the industry part, and how
+        they relate (the code relation where a side has no class distribution)."""
+        inferred = c.inferred or s.codes_inferred
+        if s.industry_table is not None and s.industry_q is not None and c.taxonomy:
+            pair = explain_overlap(self.corpus.taxonomy, c.taxonomy, s.industry_q, s.industry_table)
+            if pair is not None:
+                fcode, scode = pair
+                level = code_level(fcode, scode)
+                return IndustryRelation(
+                    level,
+                    fcode,
+                    scode if level != "none" else None,  # type: ignore[arg-type]
+                    industry_table().name(fcode),
+                    inferred,
+                )
+        return relation(c.codes, s.codes, inferred)[0]
 
     def informative(self, term: str) -> bool:
         """A shared term counts as evidence when one of its bigrams is rare in the corpus."""

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from .constraints import hard_failures, structured_score
 from .corpus import CompanyState, Corpus, ScenarioState
-from .industry import relation
+from .industry import relation, unpack
 from .types import SCORE_PARTS
 
 __all__ = ["Scorer", "Raw", "dense_combine"]
@@ -149,16 +149,14 @@ class Scorer:
     ) -> tuple[Raw, list[list[str]]]:
         """Keyword, industry and structured parts and hard-constraint failures of pairs."""
         keyword = np.zeros(len(scen))
-        industry = np.zeros(len(scen))
         structured = np.zeros(len(scen))
         fails: list[list[str]] = []
         for k, (s, c) in enumerate(zip(scen, comp, strict=True)):
             if s.keywords:
                 keyword[k] = sum(map(c.has_keyword, s.keywords)) / len(s.keywords)
-            if s.codes and c.codes:
-                industry[k] = relation(c.codes, s.codes, c.inferred or s.codes_inferred)[1]
             structured[k] = structured_score(s.scenario, c.company, c.strength)
             fails.append(hard_failures(s.scenario, c.company))
+        industry = industry_part(scen, comp)
         return {"keyword": keyword, "industry": industry, "structured": structured}, fails
 
     # ------------------------------------------------------------------ one firm, many scenarios
@@ -265,6 +263,36 @@ class Scorer:
         )
         self._reference_block = block
         return block
+
+
+def industry_part(scen: Sequence[ScenarioState], comp: Sequence[CompanyState]) -> np.ndarray:
+    """The expected GB/T relation score of pairs (:mod:`matcher.industry`): the firm's class
+    probabilities times its scenario's table, gathered in one step; pairs where one side has
+    no distribution (a state made without one) fall back to the code relation."""
+    out = np.zeros(len(scen))
+    typed = [
+        k
+        for k, (s, c) in enumerate(zip(scen, comp, strict=True))
+        if s.industry_table is not None and c.taxonomy
+    ]
+    if typed:
+        entries, probs = unpack([comp[k].taxonomy for k in typed])
+        first = scen[typed[0]].industry_table
+        if all(scen[k].industry_table is first for k in typed):
+            gathered = first[entries]  # type: ignore[index]
+        else:
+            gathered = np.stack(
+                [
+                    scen[k].industry_table[entries[j]]  # type: ignore[index]
+                    for j, k in enumerate(typed)
+                ]
+            )
+        out[typed] = (probs * gathered).sum(axis=1)
+    done = set(typed)
+    for k, (s, c) in enumerate(zip(scen, comp, strict=True)):
+        if k not in done and s.codes and c.codes:
+            out[k] = relation(c.codes, s.codes, c.inferred or s.codes_inferred)[1]
+    return out
 
 
 def dense_combine(doc_sims: np.ndarray, sent_sims: np.ndarray) -> np.ndarray:

@@ -68,9 +68,9 @@ SCENARIOS_SMALL: list[dict[str, str]] = _T["scenarios_small"]
 
 
 def level4_codes() -> dict[str, str]:
-    path = REPO / "matcher" / "resources" / "gbt4754_2017.csv"
+    path = REPO / "matcher" / "resources" / "gbt4754_2017_industry_codes.csv"
     if not path.exists():
-        path = DATA / "gbt4754_2017.csv"
+        path = DATA / "gbt4754_2017_industry_codes.csv"
     with path.open(encoding="utf-8") as fh:
         return {r["code"]: r["name"] for r in csv.DictReader(fh) if r["level"] == "4"}
 

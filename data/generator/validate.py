@@ -119,12 +119,9 @@ def main() -> None:
     print("  most common division codes:", divisions.most_common(6))
 
     # ---- field sanity
+    codes_csv = REPO / "matcher" / "resources" / "gbt4754_2017_industry_codes.csv"
     valid4 = {
-        r["code"]
-        for r in csv.DictReader(
-            (REPO / "matcher" / "resources" / "gbt4754_2017.csv").open(encoding="utf-8")
-        )
-        if r["level"] == "4"
+        r["code"] for r in csv.DictReader(codes_csv.open(encoding="utf-8")) if r["level"] == "4"
     }
     for r in recs:
         for c in r["industry_codes"]:
