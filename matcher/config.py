@@ -15,12 +15,14 @@ from .types import (
     INDEX_BACKENDS,
     LEXICAL_BACKENDS,
     SCORE_PARTS,
+    TAXONOMY_SOURCES,
     ConstraintMode,
     DemandName,
     FusionMethod,
     FusionScale,
     IndexBackend,
     LexicalBackend,
+    TaxonomySource,
 )
 
 __all__ = [
@@ -137,24 +139,25 @@ class FusionConfig:
     cross-validation on ``data/eval`` (see ``models/fusion/CARD.md``); ``structured`` is a
     policy prior (firm strength, chain position, space and investment fit), not tuned.
 
-    ``scale``: how a scenario ranking scales its dense and lexical scores to [0, 1]. ``floor``
-    (default): from the query's lowest score over reference firms fixed at fit to the best
+    ``scale``: how a scenario ranking scales its dense and lexical scores to [0, 1]. ``floor``:
+    from the query's lowest score over reference firms fixed at fit to the best
     candidate's, so adding a firm never rescales the others (the scale weight tuning and the
     nightly batch use: the minimum over every firm). ``candidates``: min-max over the
-    candidates, as before; a low newcomer rescales every other firm's parts. ``absolute``: from
-    the query's floor to 1 (both parts are cosines), so a pair's score depends on that pair and
-    its scenario's floor alone: not on the filter, the page or the other candidates, and a
-    firm's suggestions compare across scenarios.
+    candidates, as before; a low newcomer rescales every other firm's parts. ``absolute``
+    (default): from the query's floor to 1 (both parts are cosines), so a pair's score depends
+    on that pair and its scenario's floor alone: not on the filter, the page or the other
+    candidates, and a firm's suggestions compare across scenarios (the fit threshold needs
+    that). It costs 0.003-0.008 macro nDCG@10 against ``floor`` on the real sets.
     """
 
     method: FusionMethod = "convex"
-    scale: FusionScale = "floor"
+    scale: FusionScale = "absolute"
     weights: dict[str, float] = field(
         default_factory=lambda: {
             "dense": 0.50,
             "lexical": 0.25,
             "keyword": 0.05,
-            "industry": 0.15,
+            "industry": 0.25,
             "structured": 0.05,
         }
     )
@@ -183,11 +186,14 @@ class ConstraintConfig:
     """Hard constraints (space needed > space offered, investment below the minimum).
 
     ``mode``: ``flag`` keeps the firm, subtracts ``penalty`` and states why not;
-    ``filter`` drops it from the results.
+    ``filter`` drops it from the results. On the ``absolute`` scale scores are not stretched to
+    the best candidate (top firms score about 0.3-0.5), so the default penalty is 0.05, about
+    the share of the range 0.15 had on the ``floor`` scale: 0.15 there cost the dev set 0.09
+    nDCG@10 (its labels ignore constraints), 0.05 keeps it (docs/quality.md).
     """
 
     mode: ConstraintMode = "flag"
-    penalty: float = 0.15
+    penalty: float = 0.05
     match_closed: bool = False
 
     def __post_init__(self) -> None:
@@ -219,10 +225,14 @@ class EngineConfig:
 
     The ``industry`` part (:mod:`matcher.industry`): P(class | text) is a softmax at
     ``taxonomy_temperature`` over a text's cosines with the GB/T classes' texts, kept to
-    ``taxonomy_classes`` classes per firm (stored) and ``taxonomy_query_classes`` per query.
+    ``taxonomy_classes`` classes per firm (stored) and ``taxonomy_query_classes`` per query;
+    ``taxonomy_from``: a query's classes come from its query vector (``query``) or from its
+    focus (the demand) alone (``demand``).
 
     ``suggest_min_score``: a firm's suggested scenarios stop below this score (the fit
-    threshold; 0 = none), in live suggestions and the nightly batch's firm rows alike.
+    threshold; 0 = none), in live suggestions and the nightly batch's firm rows alike. The
+    default, 0.25 on the ``absolute`` scale, maximises F1 against the bundled dev set's labels
+    (``bench/quality/calibrate.py``, docs/calibration.json).
     """
 
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
@@ -240,10 +250,11 @@ class EngineConfig:
     title_in_body: bool = False
     scenario_focus: float = 1.0
     lexical_focus: float = 0.0
-    suggest_min_score: float = 0.0
+    suggest_min_score: float = 0.25
     taxonomy_temperature: float = 0.05
-    taxonomy_classes: int = 5
-    taxonomy_query_classes: int = 20
+    taxonomy_classes: int = 10
+    taxonomy_query_classes: int = 40
+    taxonomy_from: TaxonomySource = "demand"
 
     def __post_init__(self) -> None:
         # each sub-config checked itself when it was made
@@ -255,6 +266,11 @@ class EngineConfig:
             raise ConfigError("scenario_focus and lexical_focus must be zero or more")
         if self.candidates < 1:
             raise ConfigError("candidates must be at least 1")
+        if self.taxonomy_from not in TAXONOMY_SOURCES:
+            raise ConfigError(
+                f"unknown taxonomy_from {self.taxonomy_from!r}; choose one of "
+                f"{list(TAXONOMY_SOURCES)}"
+            )
         if self.taxonomy_temperature <= 0:
             raise ConfigError("taxonomy_temperature must be more than 0")
         if not 1 <= self.taxonomy_classes <= 64 or self.taxonomy_query_classes < 1:

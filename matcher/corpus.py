@@ -546,7 +546,10 @@ class Corpus:
         if codes:
             q = self.taxonomy.declared(codes)
         elif self.inferrer is not None:
-            q = self.inferrer.query(vec, self.config.taxonomy_query_classes)
+            source = vec
+            if self.config.taxonomy_from == "demand" and query.focus:
+                source = self.encoder.encode([query.focus], "query")[0]
+            q = self.inferrer.query(source, self.config.taxonomy_query_classes)
             codes, inferred = (self.inferrer.codes[int(np.argmax(q))],), True
         table = self.taxonomy.expected(q) if q is not None and q.sum() > 0 else None
         return ScenarioState(

@@ -400,7 +400,7 @@ class Engine:
     def floor(self, st: ScenarioState) -> dict[str, float] | None:
         """The floor a scenario ranking scales dense and lexical from (None: min-max over the
         candidates, with ``FusionConfig(scale="candidates")``)."""
-        return self.scoring.floor(st) if self.config.fusion.scale == "floor" else None
+        return self.scoring.floor(st) if self.config.fusion.scale != "candidates" else None
 
     def _expand(
         self,
@@ -490,6 +490,7 @@ class Engine:
             "taxonomy_temperature",
             "taxonomy_classes",
             "taxonomy_query_classes",
+            "taxonomy_from",
         )
         changed = [f for f in fit_time if getattr(config, f) != getattr(self.config, f)]
         if changed:

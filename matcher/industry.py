@@ -291,19 +291,42 @@ def unpack(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def explain_overlap(
-    taxonomy: Taxonomy, blob: bytes, q: np.ndarray, table: np.ndarray
+    taxonomy: Taxonomy,
+    blob: bytes,
+    q: np.ndarray,
+    table: np.ndarray,
+    memo: dict[tuple[int, int], tuple[np.ndarray, int]] | None = None,
 ) -> tuple[str, str] | None:
-    """The firm code and the scenario class that contribute most to a pair's industry part."""
+    """The firm code and the scenario class that contribute most to a pair's industry part.
+
+    ``memo`` remembers, per query distribution and firm entry, the query's class (a scenario's
+    top firms are explained again whenever they are shown)."""
     entries, probs = unpack([blob])
     contrib = probs[0] * table[entries[0]]
     if not len(contrib) or contrib.max() <= 0:
         return None
     e = int(entries[0][int(np.argmax(contrib))])
-    code = taxonomy.entries[e]
-    n = len(code)
+    held = memo.get((id(q), e)) if memo is not None else None
+    if held is not None and held[0] is q:
+        return taxonomy.entries[e], taxonomy.classes[held[1]]
     w = LEVEL_WEIGHTS
-    klass = np.array([c.startswith(code) for c in taxonomy.classes]) if n == 4 else 0.0
-    group = np.array([c.startswith(code[:3]) for c in taxonomy.classes]) if n >= 3 else 0.0
-    div = np.array([c.startswith(code[:2]) for c in taxonomy.classes])
-    best = int(np.argmax(q * (w["class"] * klass + w["group"] * group + w["division"] * div)))
-    return code, taxonomy.classes[best]
+    n_c, n_g = taxonomy.n_classes, len(taxonomy.groups)
+    if e < n_c:  # a class: the classes sharing its class, group, division
+        rel = (
+            w["class"] * (np.arange(n_c) == e)
+            + w["group"] * (taxonomy.group_of == taxonomy.group_of[e])
+            + w["division"] * (taxonomy.division_of == taxonomy.division_of[e])
+        )
+    elif e < n_c + n_g:  # a declared group
+        g = e - n_c
+        rel = w["group"] * (taxonomy.group_of == g) + w["division"] * (
+            taxonomy.division_of == taxonomy.group_division[g]
+        )
+    else:  # a declared division
+        rel = w["division"] * (taxonomy.division_of == e - n_c - n_g)
+    best = int(np.argmax(q * rel))
+    if memo is not None:
+        if len(memo) > 100_000:
+            memo.clear()
+        memo[(id(q), e)] = (q, best)
+    return taxonomy.entries[e], taxonomy.classes[best]

@@ -93,10 +93,13 @@ class Explainer:
         # (scenario's sought text, its keywords, profile text) → matched terms
         self._terms: dict[tuple[str, tuple[str, ...], str], list[str]] = {}
         self._informative: dict[str, bool] = {}
+        # (a query's class distribution, a firm's class entry) → the query's nearest class
+        self._classes: dict[tuple[int, int], tuple[np.ndarray, int]] = {}
 
     def clear(self) -> None:
         self._terms.clear()
         self._informative.clear()
+        self._classes.clear()
 
     def explain(self, s: ScenarioState, c: CompanyState, fails: Sequence[str]) -> Explanation:
         profile = c.company.description
@@ -130,7 +133,9 @@ class Explainer:
         they relate (the code relation where a side has no class distribution)."""
         inferred = c.inferred or s.codes_inferred
         if s.industry_table is not None and s.industry_q is not None and c.taxonomy:
-            pair = explain_overlap(self.corpus.taxonomy, c.taxonomy, s.industry_q, s.industry_table)
+            pair = explain_overlap(
+                self.corpus.taxonomy, c.taxonomy, s.industry_q, s.industry_table, self._classes
+            )
             if pair is not None:
                 fcode, scode = pair
                 level = code_level(fcode, scode)
@@ -218,18 +223,26 @@ class Ranker:
             keep = np.array([not f for f in fails], dtype=bool)
         return Fused(score - penalty, penalty, parts, contrib, keep)
 
-    def pair_floors(self, pairs: Sequence[Pair]) -> dict[str, np.ndarray]:
-        """Each pair's scenario floor, per query-scaled part (0 where a scenario has none)."""
+    def pair_floors(self, pairs: Sequence[Pair]) -> dict[str, float | np.ndarray]:
+        """Each pair's scenario floor, per query-scaled part (0 where a scenario has none): one
+        number when the pairs share a scenario (a ranking), else one per pair (suggestions)."""
+        if not pairs:
+            return {p: 0.0 for p in QUERY_SCALED}
+        first = pairs[0][0]
+        if all(s is first for s, _ in pairs):
+            held = self.floors(first)
+            return {p: float(held[p]) if held else 0.0 for p in QUERY_SCALED}
         by_state: dict[int, Mapping[str, float] | None] = {}
-        out: dict[str, np.ndarray] = {p: np.zeros(len(pairs)) for p in QUERY_SCALED}
-        for i, (s, _) in enumerate(pairs):
+        rows = []
+        for s, _ in pairs:
             key = id(s)
             if key not in by_state:
                 by_state[key] = self.floors(s)
-            held = by_state[key]
-            if held:
-                for p in QUERY_SCALED:
-                    out[p][i] = held[p]
+            rows.append(key)
+        out: dict[str, float | np.ndarray] = {}
+        for p in QUERY_SCALED:
+            value = {k: (held[p] if held else 0.0) for k, held in by_state.items()}
+            out[p] = np.fromiter((value[k] for k in rows), np.float64, len(rows))
         return out
 
     def learned(

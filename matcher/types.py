@@ -61,6 +61,10 @@ LEXICAL_BACKENDS: tuple[LexicalBackend, ...] = get_args(LexicalBackend)
 # how a scenario's demand is found (matcher.demand): rules, or not at all
 DemandName = Literal["rules", "off"]
 DEMAND_EXTRACTORS: tuple[DemandName, ...] = get_args(DemandName)
+# what a query's GB/T classes are inferred from (matcher.industry): its query vector, or its
+# demand alone
+TaxonomySource = Literal["query", "demand"]
+TAXONOMY_SOURCES: tuple[TaxonomySource, ...] = get_args(TaxonomySource)
 # single encoders; EncoderConfig.name may join several with "+"
 EncoderName = Literal["use", "e5", "e5-st", "e5-nano", "st"]
 ENCODERS: tuple[EncoderName, ...] = get_args(EncoderName)

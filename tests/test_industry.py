@@ -189,3 +189,13 @@ def test_bad_taxonomy_settings_are_refused():
         EngineConfig(taxonomy_temperature=0)
     with pytest.raises(ConfigError, match="taxonomy_classes"):
         EngineConfig(taxonomy_classes=0)
+    with pytest.raises(ConfigError, match="taxonomy_from"):
+        EngineConfig(taxonomy_from="title")  # type: ignore[arg-type]
+
+
+def test_a_remembered_explanation_is_the_one_computed(engine):
+    first = {m.company_id: m.explanation.industry for m in engine.match_scenario("S1", top_k=4)}
+    engine.explainer.clear()
+    fresh = {m.company_id: m.explanation.industry for m in engine.match_scenario("S1", top_k=4)}
+    again = {m.company_id: m.explanation.industry for m in engine.match_scenario("S1", top_k=4)}
+    assert first == fresh == again

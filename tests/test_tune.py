@@ -62,7 +62,8 @@ def test_tune_weights_end_to_end(data_catalogue, data_companies, data_engine):
     scores = []
     for sid in qrels:
         ids, raw, fails = data_engine.score_parts(sid)
-        s = minmax(raw["lexical"]) - np.array([0.15 if f else 0.0 for f in fails])
+        pen = data_engine.config.constraints.penalty
+        s = minmax(raw["lexical"]) - np.array([pen if f else 0.0 for f in fails])
         ranked = [ids[i] for i in np.lexsort((np.arange(len(ids)), -s))]
         scores.append(ndcg_at_k(ranked, qrels[sid], k=50))
     assert res.single_part_ndcg["lexical"] == pytest.approx(np.mean(scores))

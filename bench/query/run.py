@@ -40,7 +40,7 @@ from bench.nightly.profiles import synthesize  # noqa: E402
 from bench.timing import p50_p99_ms  # noqa: E402
 from matcher import explain  # noqa: E402
 from matcher.catalogue import company_from_dict, load_catalogue  # noqa: E402
-from matcher.config import EngineConfig, IndexConfig  # noqa: E402
+from matcher.config import EngineConfig, IndexConfig, with_overrides  # noqa: E402
 from matcher.constraints import Filters, passes_filters  # noqa: E402
 from matcher.corpus import texts_to_encode  # noqa: E402
 from matcher.engine import Engine  # noqa: E402
@@ -292,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         help="synthetic: pattern vectors + calibrated noise (bench/query/synth.py), for 1M",
     )
     ap.add_argument("--cache", type=Path, default=ROOT / "var" / "bench" / "query" / "cache")
+    ap.add_argument("--config", default="{}", help="engine settings to override (JSON)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks_query.json")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -306,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         vector_dtype=args.dtype,
         ivf_nprobe=args.nprobe,
     )
-    config = replace(EngineConfig(), index=index_cfg)
+    config = replace(with_overrides(EngineConfig(), json.loads(args.config)), index=index_cfg)
     engine, synthetic = unfitted_engine(config, args.vectors, args.cache)
     rss_before = rss_mb()
     start = time.perf_counter()

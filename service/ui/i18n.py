@@ -161,7 +161,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Please fix the marked fields; nothing was saved.",
     ),
     "portal.suggestions": ("推荐场景", "Suggested scenarios"),
-    "portal.no_suggestions": ("暂无适合的开放场景。", "No open scenario suits this profile yet."),
+    "portal.no_suggestions": (
+        "暂无适合的开放场景：没有场景的匹配分达到推荐阈值。",
+        "No open scenario suits this profile yet: none reaches the fit threshold.",
+    ),
     "portal.list_hint": ("多个值用逗号或顿号分隔", "separate several values with commas"),
     "co.name": ("企业名称", "Firm name"),
     "co.credit_code": ("统一社会信用代码", "Unified social credit code"),
