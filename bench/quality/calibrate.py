@@ -30,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.quality import corpus as qc  # noqa: E402
 from matcher.catalogue import load_catalogue, load_companies  # noqa: E402
 from matcher.config import EngineConfig, with_overrides  # noqa: E402
 from matcher.engine import Engine  # noqa: E402
@@ -105,12 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     base = with_overrides(EngineConfig(), json.loads(args.config))
     config = replace(base, fusion=replace(base.fusion, scale="absolute"), suggest_min_score=0.0)
-    result = {"config": json.loads(args.config), **calibrate(config)}
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    return 0
+    return qc.report({"config": json.loads(args.config), **calibrate(config)}, args.out)
 
 
 if __name__ == "__main__":

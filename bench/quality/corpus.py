@@ -91,6 +91,15 @@ class GicsNames:
     sector: str
 
 
+def report(result: dict, out: Path | None) -> int:
+    """Print a bench's JSON result, and write it to ``out`` when given (a CLI's last step)."""
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    print(text)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
 def display_path(path: Path) -> str:
     """Path relative to the repo root when it lies next to it (no machine paths in results)."""
     path = Path(path).resolve()

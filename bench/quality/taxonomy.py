@@ -115,11 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = with_overrides(EngineConfig(), json.loads(args.config))
     result = {"config": json.loads(args.config), **measure(args.corpus_dir, config)}
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    return 0
+    return qc.report(result, args.out)
 
 
 if __name__ == "__main__":
