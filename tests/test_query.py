@@ -184,8 +184,8 @@ def test_the_absolute_scale_makes_a_pairs_score_independent_of_the_filter(cache_
 
 
 def test_suggestions_stop_at_the_fit_threshold(engine, cache_dir):
-    # by default the food maker is suggested neither robot scenario: both are below 0.25
-    assert EngineConfig().suggest_min_score == 0.25 and engine.suggest("food", top_k=2) == []
+    # by default the food maker is suggested neither robot scenario: both are below 0.2
+    assert EngineConfig().suggest_min_score == 0.2 and engine.suggest("food", top_k=2) == []
     base = replace(EngineConfig(), suggest_min_score=0.0)
     cfg = replace(base, fusion=replace(base.fusion, scale="absolute"))
     eng = Engine(cfg, cache_dir=cache_dir).fit([FOOTWEAR_ROBOTS, FOOTWEAR_ROBOTS_EN], _firms())
