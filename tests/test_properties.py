@@ -95,10 +95,11 @@ def test_min_max_over_the_candidates_does_reorder(small_catalogue, small_compani
 
     from matcher.config import EngineConfig
 
-    # the queries the counterexample was first found with (before the demand query builder):
-    # the point is that the search can find one under min-max, not which queries show it
+    # the queries and weights the counterexample was first found with (before the demand query
+    # builder and the taxonomy part): the point is that the search can find one under min-max, not which queries show it
     cfg = EngineConfig(demand="off", title_in_body=True, lexical_focus=0.0)
-    cfg = replace(cfg, fusion=replace(cfg.fusion, scale="candidates"))
+    weights = {"dense": 0.5, "lexical": 0.25, "keyword": 0.05, "industry": 0.15, "structured": 0.05}
+    cfg = replace(cfg, fusion=replace(cfg.fusion, scale="candidates", weights=weights))
     engine = Engine(cfg, cache_dir=cache_dir).fit(small_catalogue.opportunities, small_companies)
     sids = [s.id for s in small_catalogue.opportunities if s.is_open]
     found = find(

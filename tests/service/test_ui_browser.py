@@ -231,7 +231,8 @@ def test_company_submits_its_profile_and_sees_suggestions(chromium, site, shots)
     page.wait_for_url("**/ui/portal?saved=1")
     assert "已保存（第 1 版）" in page.inner_text("#saved")
     suggestions = page.locator("#suggestions article.match")
-    assert suggestions.count() == 5
+    # at most the 5 asked for, and only those above the fit threshold (not filled with noise)
+    assert 1 <= suggestions.count() <= 5
     assert page.locator("#suggestions .why").first.inner_text().strip()  # with reasons
     page.screenshot(path=shots / "portal.png", full_page=True)
     with app.state.sessions() as s:
