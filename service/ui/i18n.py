@@ -99,6 +99,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "m.parts": ("得分构成", "Score parts"),
     "m.terms": ("匹配词", "Matched terms"),
     "m.evidence": ("证据", "Evidence"),
+    "m.demand": ("需求", "Sought"),
     "m.industry": ("行业关系", "Industry"),
     "m.cross": ("跨语言语义匹配", "cross-lingual match"),
     "m.failed": ("未满足的条件", "Failed constraints"),

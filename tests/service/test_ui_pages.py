@@ -220,6 +220,9 @@ def test_scenario_page_ranks_filters_and_explains(client, keys, recruiter):
     api = ok(client.get("/scenarios/S1/matches?top_k=20", headers=keys.header("recruiter")))
     assert firms_on(page.text) == [m["company_id"] for m in api["data"]]
     assert "<mark>" in page.text and 'class="bars"' in page.text
+    # each card names what the engine understood the scenario to seek, as the API does
+    demand = api["data"][0]["explanation"]["demand"]
+    assert demand and f"需求：</b>{'、'.join(demand)}" in page.text
     city = api["data"][0]["company_id"]
     with client.app.state.sessions() as s:
         city_name = store.get_company(s, city)[1].profile["city"]
