@@ -70,6 +70,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sc.export_xlsx": ("导出 Excel", "Export Excel"),
     "sc.none": ("没有符合筛选条件的企业。", "No firm passes these filters."),
     "sc.closed": ("该场景已下线，不再匹配。", "This scenario is retired and no longer matched."),
+    "sc.paused": (
+        "该场景已关闭，暂停匹配；重新开放后即可再次查看匹配企业。",
+        "This scenario is closed, so it is not matched; reopen it to see its firms again.",
+    ),
     "sc.city_ambiguous": (
         "城市「{value}」可指多个地区：{places}；以上地区的企业均已列出。",
         "City “{value}” can mean several places: {places}; firms in any of them are listed.",

@@ -615,3 +615,17 @@ def test_api_docs_carry_the_ui_security_headers(client):
             assert f"'sha256-{digest}'" in csp, path
         assert csp.count("'sha256-") == len(inline), path
     assert "content-security-policy" not in client.get("/health").headers  # JSON: unchanged
+
+
+def test_a_closed_scenario_opens_its_page_with_a_notice(client, keys, recruiter):
+    """Linked from the catalogue, a closed scenario shows its text and a notice, not an error
+    page; it lists no firm and offers no export, and the API still refuses to match it."""
+    page = recruiter.get("/ui/scenarios/S3")
+    assert page.status_code == 200
+    assert 'id="paused-note"' in page.text and "重新开放" in page.text
+    assert "回旋加速器" in page.text  # its own text is there
+    assert firms_on(page.text) == [] and 'id="export-csv"' not in page.text
+    api = client.get("/scenarios/S3/matches", headers=keys.header("recruiter"))
+    assert api.status_code == 409
+    # an open one is unaffected
+    assert 'id="paused-note"' not in recruiter.get("/ui/scenarios/S1").text

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from matcher.errors import ScenarioClosedError
 from matcher.types import FEEDBACK_STAGES, Match
 
 from ... import store
@@ -56,8 +57,12 @@ def scenario_page(
     top_k = top_k_of(params.get("top_k"))
     matches: list[Match] = []
     retired = row.status == "retired"
+    paused = False  # closed: its page opens with a notice, matching stays off until reopened
     if not errors and not retired:
-        matches = ranked(holder, session, scenario_id, top_k, 1, filters)
+        try:
+            matches = ranked(holder, session, scenario_id, top_k, 1, filters)
+        except ScenarioClosedError:
+            paused = True
     lang = lang_of(request)
     found = cards(matches, session, lang, row)
     query = urlencode({k: v for k, v in params.items() if k in FILTER_FIELDS and v})
@@ -84,6 +89,7 @@ def scenario_page(
             "controls": controls,
             "names": company_names(session, [c.company_id for c in controls]),
             "retired": retired,
+            "paused": paused,
         },
         ws,
         422 if errors else 200,
