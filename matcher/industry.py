@@ -200,7 +200,7 @@ def standard_taxonomy() -> Taxonomy:
 class IndustryInferrer:
     """P(class | text) from a text vector: a softmax, at ``temperature``, over the text's cosines
     with the classes' name-and-说明 vectors, kept to its ``top`` classes. Also the single most
-    likely class (what filters and the firm's displayed code use)."""
+    likely class (``distribution``'s first: what filters and the firm's displayed code use)."""
 
     def __init__(
         self,
@@ -234,12 +234,6 @@ class IndustryInferrer:
         has = np.array([bool(industry_table().note(c)) for c in codes])
         vecs = names + NOTE_WEIGHT * notes * has[:, None]
         return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
-
-    def infer(self, vectors: np.ndarray) -> list[str]:
-        if len(vectors) == 0:
-            return []
-        sims = np.asarray(vectors, dtype=np.float32) @ self.vectors.T
-        return [self.codes[i] for i in np.argmax(sims, axis=1)]
 
     def distribution(self, vectors: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``top`` most likely classes of each text and their probabilities (rows sum to
