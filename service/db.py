@@ -103,16 +103,31 @@ def writing(session: Session) -> Iterator[Session]:
         yield session
 
 
+CHECKPOINT_WAIT_MS = 200  # how long a checkpoint waits for readers before giving up for now
+
+
 def checkpoint(factory: sessionmaker[Session]) -> bool:
     """SQLite: copy the write-ahead log into the database file and truncate it, so pages
     an erasure overwrote (``secure_delete``) leave no older copy in ``-wal``. Returns whether
-    the log was emptied (readers in progress can hold it; the next erasure tries again)."""
+    the log was emptied; False while a reader still reads an older snapshot (the caller
+    tries again later).
+
+    ``wal_checkpoint(TRUNCATE)`` blocks new writers while it waits for readers: with the
+    connection's 30 s busy timeout a request that holds a read transaction and writes
+    through another session (the portal does) waited 30 s for it and failed. The checkpoint
+    waits :data:`CHECKPOINT_WAIT_MS` at most, then copies what it can and returns busy."""
     bind = factory.kw.get("bind")
     if bind is None or bind.dialect.name != "sqlite":
         return True
     raw = bind.raw_connection()
+    conn = raw.driver_connection
     try:
-        busy, _, _ = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        (before,) = conn.execute("PRAGMA busy_timeout").fetchone()
+        conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(before)}")
         return not busy
     finally:
         raw.close()

@@ -141,7 +141,10 @@ def install(app: FastAPI) -> None:
         )
 
     async def database_error(request: Request, exc: Exception) -> Response:
-        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        # the driver's own words ("database is locked", "connection refused"), never the SQL
+        # statement or its parameters, which SQLAlchemy's message carries and may hold contacts
+        why = str(getattr(exc, "orig", "") or "").splitlines()[:1]
+        logger.warning("database unavailable: %s %s", exc.__class__.__name__, "".join(why)[:200])
         return _reply(
             request,
             503,

@@ -82,6 +82,7 @@ class IndexHolder:
         self._erase_wanted = threading.Event()
         self._eraser: threading.Thread | None = None
         self._erase_lock = threading.Lock()
+        self._wal_owed = False  # an erasure's WAL truncation is still to do (readers held it)
         self.erase_error: str | None = None
 
     # ---------------------------------------------------------------- start and stop
@@ -334,6 +335,8 @@ class IndexHolder:
                 rows = store.pending_erasures(s)
                 if not rows:
                     self.erase_error = None
+                    if self._wal_owed:
+                        self._truncate_wal()
                     return 0
                 erased = store.tombstones(s, [r.company_id for r in rows])
                 pending = [
@@ -368,12 +371,25 @@ class IndexHolder:
             done = [rid for rid, *_ in pending if rid not in batch_ids]
             with transaction(self.sessions) as s:
                 store.mark_erasures(s, done, batch=False)
-            checkpoint(self.sessions)
+            self._truncate_wal()
             self.erase_error = None
             logger.info(
                 "erasures finished: %d (%d wait for a nightly run)", len(done), len(batch_ids)
             )
             return len(done)
+
+    def _truncate_wal(self, tries: int = 10) -> None:
+        """Empty SQLite's write-ahead log of erased pages: a few short tries (each holds
+        writers back for at most ``CHECKPOINT_WAIT_MS``), then again on the eraser's next
+        round while readers keep an older snapshot open."""
+        for i in range(tries):
+            if checkpoint(self.sessions):
+                self._wal_owed = False
+                return
+            if i + 1 < tries:
+                time.sleep(0.2)
+        self._wal_owed = True
+        logger.info("readers hold the write-ahead log; truncating it on the next round")
 
     # ---------------------------------------------------------------- saving
     def _save_loop(self) -> None:
