@@ -104,6 +104,25 @@ class FeedbackRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class InterestRow(Base):
+    """A company's own "interested" mark on an open scenario, with a short note.
+
+    Its own record, not a feedback stage: recruiters see it on the scenario page and the
+    board, it never overrides their stage and is never a learning label. Withdrawing it
+    removes the row (the audit log keeps that it was there)."""
+
+    __tablename__ = "company_interest"
+    __table_args__ = (Index("ix_company_interest_company", "company_id"),)
+    scenario_id: Mapped[str] = mapped_column(ForeignKey("scenarios.id"), primary_key=True)
+    company_id: Mapped[str] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ControlRow(Base):
     """A recruiter's pin, exclusion or "more like this" for one scenario and firm."""
 
