@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import errors
 from .config import Settings, get_settings
 from .db import make_db, migrate, session_factory
+from .import_jobs import ImportRunner
 from .index import IndexHolder
 from .limits import BodyLimit, HeavyRequests
 from .ratelimit import InFlight, RateLimiter
@@ -95,10 +96,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = sessions
         app.state.holder = holder
         app.state.db = db
+        app.state.import_runner = ImportRunner(holder)  # background company imports
+        app.state.import_runner.start()
         logger.info("service ready")
         try:
             yield
         finally:
+            app.state.import_runner.stop()
             holder.stop()
             db.dispose()
 

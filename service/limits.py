@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from .errors import TooManyRequests
 from .ratelimit import InFlight
 
-UPLOAD_PATHS = ("/scenarios/upload", "/companies/import")
+UPLOAD_PATHS = ("/scenarios/upload", "/companies/import", "/admin/imports")
 EXPORT_SUFFIXES = (".csv", ".xlsx")
 HEAVY_SCOPE_KEY = "matcher.heavy"
 HEAVY_RETRY_S = 5

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -242,3 +243,62 @@ class ErasureRow(Base):
         DateTime(timezone=True), nullable=True
     )
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# ---------------------------------------------------------------- admin pages (issue 19)
+class ImportJobRow(Base):
+    """A company import run in the background: the uploaded file (its bytes, so any process
+    can run or resume it) and how far it got. ``next_row`` counts the data rows whose result
+    is committed (each batch commits its firms, its report rows and this count together).
+
+    ``status``: queued | running | done | failed; a running job whose owner stopped beating
+    is shown as interrupted (``service.import_jobs.state_of``). ``content`` is dropped once
+    the job is done."""
+
+    __tablename__ = "import_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    # which registered firms the submitter may change: "*" any (an admin), none (NULL)
+    may_change: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    next_row: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ImportJobEntryRow(Base):
+    """One data row's result in an import job's report (row numbers as in the file)."""
+
+    __tablename__ = "import_job_rows"
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # imported | updated | unchanged | rejected
+    company_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    changed: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+
+
+class CatalogueDraftRow(Base):
+    """A previewed catalogue upload waiting for its "apply": the file's bytes, kept in the
+    database (any service process may answer the apply) under the SHA-256 of a random token
+    the preview page carries, for the key that previewed it, with the stored catalogue's
+    fingerprint at preview time (an apply after the catalogue changed is refused)."""
+
+    __tablename__ = "catalogue_drafts"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -612,3 +612,53 @@ class HealthPublic(BaseModel):
         0, description="deleted firms whose copies outside the database are still being removed"
     )
     erase_error: str | None = Field(None, description="why finishing an erasure failed")
+
+
+# ---------------------------------------------------------------- admin pages (issue 19)
+class CatalogueProblemPublic(BaseModel):
+    row: str = Field(description="which entry: composites #n or opportunities #n (with its id)")
+    field: str
+    message: str
+
+
+class CataloguePreviewPublic(BaseModel):
+    """What an upload would do (``?dry_run=1``): every validation error, or the scenarios it
+    adds, changes and retires; nothing is stored."""
+
+    valid: bool
+    errors: list[CatalogueProblemPublic]
+    composites: int
+    opportunities: int
+    created: list[str]
+    updated: list[str]
+    retired: list[str]
+
+
+class ImportJobPublic(BaseModel):
+    id: int
+    status: Literal["queued", "running", "interrupted", "failed", "done"]
+    filename: str
+    actor: str
+    total_rows: int
+    rows_done: int = Field(description="data rows whose result is committed")
+    next_row: int | None = Field(
+        description="the file row (as numbered in the file, header = 1) it continues from; "
+        "None when done"
+    )
+    imported: int
+    updated: int
+    unchanged: int
+    rejected: int
+    error: str | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None
+    report: list[ImportRowPublic] = Field(
+        default_factory=list, description="per-row results so far (one job's view only)"
+    )
+
+
+class ImportJobsPublic(BaseModel):
+    data: list[ImportJobPublic]
+    count: int

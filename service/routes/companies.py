@@ -5,22 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from matcher.types import Company
-
-from .. import imports, store
+from .. import import_jobs, imports, store
 from ..auth import AdminOrOwner, AnyRole, Principal, Staff
 from ..deps import HolderDep, SessionDep, SettingsDep
-from ..errors import Forbidden, ServiceError
+from ..errors import Forbidden
 from ..index import Change, IndexHolder
 from ..models import CompanyRow, CompanyVersionRow
 from ..profiles import ProfilePatch
 from ..schemas import (
     CompaniesPublic,
     CompanyCreate,
-    CompanyImportRow,
     CompanyPublic,
     CompanySaved,
     CompanyUpdate,
@@ -232,79 +228,16 @@ def import_companies(
     firms; a row that would change a registered firm needs an admin's key and is rejected."""
     data = read_upload(file, settings.max_upload_bytes)
     header, table = imports.read_table(data, file.filename or "", settings.max_import_rows)
-    report: list[ImportRowPublic] = []
-    valid: list[tuple[int, str, ProfilePatch]] = []
-    seen: dict[str, int] = {}
-    previews: list[Company] = []
+    report, valid = import_jobs.validate_rows(header, table, {})
     with holder.sessions() as s:
-        for n, rec, problem in imports.records(header, table):
-            if problem:
-                report.append(ImportRowPublic(row=n, status="rejected", reason=problem))
-                continue
-            try:
-                body = CompanyImportRow.model_validate(rec)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                loc = ".".join(str(p) for p in err["loc"]) or "row"
-                report.append(
-                    ImportRowPublic(row=n, status="rejected", reason=f"{loc}: {err['msg']}")
-                )
-                continue
-            patch = body.patch()
-            key = patch.credit_code or body.id or ""
-            if key and key in seen:
-                report.append(
-                    ImportRowPublic(
-                        row=n, status="rejected", reason=f"same firm as row {seen[key]}"
-                    )
-                )
-                continue
-            if key:
-                seen[key] = n
-            # A row without id or code updates the one firm with the same name, if there is
-            # exactly one, so importing a file twice does not register its firms twice.
-            name = patch.name
-            cid = body.id or (None if patch.credit_code or not name else store.same_name(s, name))
-            cid = cid or store.new_company_id(s)
-            valid.append((n, cid, patch))
-            preview = store.preview_company(s, cid, patch, "upsert")
-            if preview is not None:
-                previews.append(preview)
+        planned, previews = import_jobs.plan_rows(s, valid)
     holder.prepare(previews)
     rule = may_change(who)
 
     def write(s: Session) -> tuple[list[ImportRowPublic], Change]:
-        rows: list[ImportRowPublic] = []
-        changed: list[Company] = []
-        for n, cid, patch in valid:
-            try:
-                with s.begin_nested():  # a refused row leaves nothing behind
-                    saved = store.save_company(
-                        s, cid, patch, who.actor, mode="upsert", may_change=rule
-                    )
-            except ServiceError as exc:
-                rows.append(ImportRowPublic(row=n, status="rejected", reason=exc.message))
-                continue
-            state: Literal["imported", "updated", "unchanged"] = (
-                "imported" if saved.created else ("updated" if saved.changed else "unchanged")
-            )
-            rows.append(
-                ImportRowPublic(
-                    row=n,
-                    status=state,
-                    company_id=saved.row.id,
-                    changed=list(saved.changed_fields),
-                )
-            )
-            if saved.changed:
-                changed.append(store.company_of(saved.row, saved.version))
-        store.audit(s, who.actor, "import", "company", None, {"rows": len(valid)})
+        rows, changed = import_jobs.store_rows(s, planned, who.actor, rule)
+        store.audit(s, who.actor, "import", "company", None, {"rows": len(planned)})
         return rows, Change(companies=changed)
 
     report += holder.write(write)
-    report.sort(key=lambda r: r.row)
-    counts = {
-        k: sum(1 for r in report if r.status == k)
-        for k in ("imported", "updated", "unchanged", "rejected")
-    }
-    return ImportReport(data=report, count=len(report), **counts)
+    return import_jobs.report_of(report)

@@ -7,12 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from matcher.catalogue import parse_catalogue
 from matcher.constraints import Filters
-from matcher.errors import DataError
 from matcher.types import ChainPosition
 
-from .. import exports, store
+from .. import catalogue_drafts, exports, store
 from ..auth import Admin, AnyRole, Staff
 from ..db import writing
 from ..deps import HolderDep, SessionDep, SettingsDep
@@ -20,6 +18,8 @@ from ..errors import Invalid
 from ..index import Change, IndexHolder
 from ..models import ScenarioRow
 from ..schemas import (
+    CataloguePreviewPublic,
+    CatalogueProblemPublic,
     CatalogueUploaded,
     CompositePublic,
     ControlCreate,
@@ -122,47 +122,45 @@ def retire_scenario(scenario_id: str, who: Admin, holder: HolderDep) -> Scenario
     return holder.write(write)
 
 
-@router.post("/upload", response_model=CatalogueUploaded)
+@router.post("/upload", response_model=CatalogueUploaded | CataloguePreviewPublic)
 def upload_catalogue(
     file: Annotated[UploadFile, File(description="catalogue YAML or JSON (scenarios schema)")],
     who: Admin,
     holder: HolderDep,
     settings: SettingsDep,
-) -> CatalogueUploaded:
+    dry_run: Annotated[
+        bool,
+        Query(
+            description="only say what the upload would do: every error, or the "
+            "scenarios it would add, change and retire"
+        ),
+    ] = False,
+) -> CatalogueUploaded | CataloguePreviewPublic:
     """Replace the zone's catalogue, all or nothing; scenarios missing from the file retire."""
-    data = read_upload(file, settings.max_upload_bytes)
-    name = (file.filename or "catalogue").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid(f"file: not UTF-8 (byte {exc.start}); save it as UTF-8", "file") from exc
-    if not text.strip():
-        raise Invalid("file: the upload is empty", "file")
-    try:
-        cat = parse_catalogue(text, name[:100], yaml=not name.lower().endswith(".json"))
-    except DataError as exc:
-        raise Invalid(str(exc), "file") from exc
+    checked = catalogue_drafts.read_catalogue(
+        read_upload(file, settings.max_upload_bytes), file.filename
+    )
+    if dry_run:
+        return preview_public(catalogue_drafts.preview(holder.sessions, checked))
+    if checked.catalogue is None:
+        raise Invalid(checked.summary, "file")
+    return holder.write(lambda s: catalogue_drafts.apply(s, checked, who.actor))
 
-    def write(s: Session) -> tuple[Any, Change]:
-        change = store.replace_catalogue(s, cat, who.actor)
-        store.audit(
-            s,
-            who.actor,
-            "upload",
-            "catalogue",
-            None,
-            {"opportunities": len(cat.opportunities), "retired": len(change.retired)},
-        )
-        report = CatalogueUploaded(
-            composites=len(cat.composites),
-            opportunities=len(cat.opportunities),
-            created=change.created,
-            updated=change.updated,
-            retired=change.retired,
-        )
-        return report, Change(scenarios=list(cat.opportunities), removed_scenarios=change.retired)
 
-    return holder.write(write)
+def preview_public(p: catalogue_drafts.Preview) -> CataloguePreviewPublic:
+    cat, report = p.checked.catalogue, p.report
+    return CataloguePreviewPublic(
+        valid=report is not None,
+        errors=[
+            CatalogueProblemPublic(row=e.row, field=e.field, message=e.message)
+            for e in p.checked.problems
+        ],
+        composites=len(cat.composites) if cat else 0,
+        opportunities=len(cat.opportunities) if cat else 0,
+        created=report.created if report else [],
+        updated=report.updated if report else [],
+        retired=report.retired if report else [],
+    )
 
 
 Industry = Annotated[str | None, Query(pattern=r"^[0-9]{1,4}$", description="GB/T code prefix")]
