@@ -200,16 +200,22 @@ def delete_company(
     pending); history keeps a tombstone (已删除企业 #n). The audit log keeps only that it
     happened, by whom, when."""
     _own(who, company_id)
+    erase_company(holder, company_id, who.actor)
+    return Response(status_code=204)
+
+
+def erase_company(holder: IndexHolder, company_id: str, actor: str) -> None:
+    """Erase a firm from the database and the index now, its other traces soon after: the
+    one deletion for the API and the admin page."""
 
     def write(s: Session) -> tuple[None, Change]:
-        erasure, texts = store.delete_company(s, company_id, who.actor)
+        erasure, texts = store.delete_company(s, company_id, actor)
         keys = holder.text_keys(texts)
         erasure.cache_keys = keys
         return None, Change(removed_companies=[company_id], erase=True, forget_keys=keys)
 
     holder.write(write)
     holder.erase_soon()
-    return Response(status_code=204)
 
 
 @router.post("/import", response_model=ImportReport)

@@ -152,6 +152,25 @@ CONCRETE = {
     "{fmt}": "csv",
     "{run_id}": "999999",
 }
+# admin pages (issue 19): admin only; every POST needs the form token (tests/service/test_ui_admin.py)
+ADMIN_ONLY, ADMIN_POST = (303, 403, 403, 200), (303, 403, 403, 403)
+UI_ROUTES += [
+    ("GET", "/ui/admin", ADMIN_ONLY),
+    ("GET", "/ui/admin/keys", ADMIN_ONLY),
+    ("POST", "/ui/admin/keys", ADMIN_POST),
+    ("POST", "/ui/admin/keys/{key_id}/revoke", ADMIN_POST),
+    ("GET", "/ui/admin/catalogue", ADMIN_ONLY),
+    ("POST", "/ui/admin/scenarios/upload", ADMIN_POST),
+    ("POST", "/ui/admin/scenarios/apply", ADMIN_POST),
+    ("GET", "/ui/admin/imports", ADMIN_ONLY),
+    ("POST", "/ui/admin/companies/import", ADMIN_POST),
+    ("GET", "/ui/admin/imports/{job_id}", (303, 403, 403, 404)),
+    ("POST", "/ui/admin/imports/{job_id}/resume", ADMIN_POST),
+    ("GET", "/ui/admin/firms", ADMIN_ONLY),
+    ("GET", "/ui/admin/firms/{company_id}/delete", ADMIN_ONLY),
+    ("POST", "/ui/admin/firms/{company_id}/delete", ADMIN_POST),
+]
+CONCRETE |= {"{key_id}": "1", "{job_id}": "999999", "{company_id}": "T01"}
 
 
 def test_every_ui_route_is_in_the_access_matrix():
