@@ -159,7 +159,25 @@ ROUTES = [
     ("POST", "/batch/runs", lambda c, k, r: {"json": {"executor": "local"}}, ADMIN),
     ("GET", "/batch/runs", None, STAFF),
     ("GET", lambda c, k: f"/batch/runs/{_a_batch_run(c, k)}", None, STAFF),
+    # admin pages (issue 19): import jobs
+    ("POST", "/admin/imports", lambda c, k, r: _csv(), ADMIN),
+    ("GET", "/admin/imports", None, ADMIN),
+    ("GET", lambda c, k: f"/admin/imports/{_a_failed_job(c)}", None, ADMIN),
+    ("POST", lambda c, k: f"/admin/imports/{_a_failed_job(c)}/resume", None, ADMIN),
 ]
+
+
+def _a_failed_job(client) -> int:
+    """An import job that stopped with an error (it resumes)."""
+    from service import import_jobs
+    from service.db import transaction
+
+    with transaction(client.app.state.sessions) as s:
+        job = import_jobs.create_job(s, _csv()["files"]["file"][1].getvalue(), "f.csv", "t", "*", 9)
+        job.status, job.error = "failed", "test"
+        return job.id
+
+
 PUBLIC = [("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs")]
 
 
@@ -244,6 +262,8 @@ def test_every_route_is_in_the_matrix(client):
         ("DELETE", 18): "/companies/{company_id}",
         ("DELETE", 25): "/keys/{key_id}",
         ("GET", 29): "/batch/runs/{run_id}",
+        ("GET", 32): "/admin/imports/{job_id}",
+        ("POST", 33): "/admin/imports/{job_id}/resume",
     }
     for i, (method, path, *_rest) in enumerate(ROUTES):
         if isinstance(path, str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 
+import pytest
 import yaml
 from sqlalchemy import select
 
@@ -283,3 +284,76 @@ def test_delete_from_the_page_erases_the_firm(client, keys):
     assert b.get(f"/ui/admin/firms/{cid}/delete").status_code == 404
     gone = b.get("/ui/admin/firms", params={"q": "待删除辛"}).text
     assert f'href="/ui/admin/firms/{cid}/delete"' not in gone
+
+
+# ------------------------------------------------------------------ in a browser
+@pytest.mark.browser
+def test_admin_previews_fixes_and_applies_a_catalogue_then_imports_in_a_browser(
+    tmp_path, cache_dir
+):
+    """Chromium: a catalogue with an error → the preview lists it → the fixed file →
+    apply; a CSV import whose page refreshes itself until the report is there. Screenshots
+    go to ``docs/screenshots/admin_*.png``."""
+    from pathlib import Path
+
+    from service import auth
+    from service.app import create_app
+    from service.db import transaction
+
+    from ..conftest import ROOT
+    from .conftest import live_server, make_settings
+    from .test_ui_browser import ARGS, CHROMIUM, _missing
+
+    if _missing():
+        pytest.skip(_missing())
+    from playwright.sync_api import sync_playwright
+
+    shots = ROOT / "docs" / "screenshots"
+    bad = copy.deepcopy(SMALL)
+    bad["opportunities"][0]["value_yi"] = "很多"
+    del bad["opportunities"][1]["title_zh"]
+    files = {
+        "bad.yaml": yaml.safe_dump(bad, allow_unicode=True).encode(),
+        "fixed.yaml": yaml.safe_dump(fixed_catalogue(), allow_unicode=True).encode(),
+        "firms.csv": firms("浏览器壬", 4, bad=(2,)),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'm.db'}", tmp_path, cache_dir))
+    with live_server(app) as base, sync_playwright() as p:
+        with transaction(app.state.sessions) as s:
+            _, key = auth.create_key(s, "admin", name="admin")
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        context = browser.new_context(
+            base_url=base.replace("127.0.0.1", "localhost"),
+            viewport={"width": 1280, "height": 900},
+            locale="zh-CN",
+        )
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto("/ui")
+        page.fill("#key", key)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/ui/catalogue")
+        page.click("#nav-admin")
+        page.click("#admin-catalogue")
+        page.set_input_files("#cat-file", str(tmp_path / "bad.yaml"))
+        page.click("#preview")
+        assert page.locator("#problems tbody tr").count() == 2
+        assert page.locator("#apply").count() == 0
+        page.screenshot(path=str(shots / "admin_preview_errors.png"), full_page=True)
+        page.goto("/ui/admin/catalogue")
+        page.set_input_files("#cat-file", str(tmp_path / "fixed.yaml"))
+        page.click("#preview")
+        assert "S9" in page.inner_text("#will-created")
+        page.screenshot(path=str(shots / "admin_preview.png"), full_page=True)
+        page.click("#apply")
+        assert "S2" in page.inner_text("#did-retired")
+        page.goto("/ui/admin/imports")
+        page.set_input_files("#imp-file", str(tmp_path / "firms.csv"))
+        page.click("#start-import")
+        page.wait_for_selector("text=已完成", timeout=60_000)  # the page reloaded itself
+        assert page.locator("#report tbody tr").count() == 4
+        page.screenshot(path=str(shots / "admin_import.png"), full_page=True)
+        browser.close()
+    assert Path(shots / "admin_import.png").exists()
