@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.types import Company
@@ -186,6 +186,23 @@ def state_of(job: ImportJobRow, stale_s: float = STALE_S) -> str:
     return "interrupted" if silent or _owner_gone(job.owner) else "running"
 
 
+DISCARDED = (
+    "the uploaded file was discarded when a firm was erased (it may hold that firm); "
+    "upload the file again to import the rest"
+)
+
+
+def forget_firm(s: Session, company_id: str) -> None:
+    """Part of erasing a firm (``store.delete_company``): its rows leave every job's report,
+    and stopped jobs (failed or interrupted) give up their stored file, which may hold the
+    firm; they can no longer resume. A job queued or running finishes its file (a later
+    import is a new registration)."""
+    s.execute(delete(ImportJobEntryRow).where(ImportJobEntryRow.company_id == company_id))
+    for job in s.scalars(select(ImportJobRow).where(ImportJobRow.content.is_not(None))):
+        if state_of(job) in ("failed", "interrupted"):
+            job.content, job.error = None, DISCARDED
+
+
 def job_public(
     job: ImportJobRow, entries: list[ImportJobEntryRow] | None = None
 ) -> ImportJobPublic:
@@ -290,6 +307,8 @@ def resume(sessions: sessionmaker[Session], job_id: int, actor: str) -> ImportJo
     with transaction(sessions) as s:
         job = get_job(s, job_id)
         state = state_of(job)
+        if job.content is None and state in ("interrupted", "failed"):
+            raise Conflict(f"import job {job_id}: {DISCARDED}")
         if state not in ("interrupted", "failed") or not _swap(
             s, job, status="queued", owner=None, error=None
         ):

@@ -23,7 +23,7 @@ from matcher.constraints import Controls
 from matcher.dedupe import name_key
 from matcher.normalise import normalise
 from matcher.places import resolve as resolve_place
-from matcher.types import Company, Composite, Scenario
+from matcher.types import FEEDBACK_STAGES, Company, Composite, Scenario
 
 from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from .models import (
@@ -34,6 +34,7 @@ from .models import (
     ControlRow,
     ErasureRow,
     FeedbackRow,
+    InterestRow,
     Meta,
     ScenarioRow,
     SnapshotEntryRow,
@@ -540,8 +541,11 @@ def delete_company(s: Session, cid: str, actor: str) -> tuple[ErasureRow, list[C
     erasure = ErasureRow(company_id=cid, actor=actor)
     s.add(erasure)
     s.flush()
-    for table in (FeedbackRow, ControlRow, SnapshotEntryRow, CompanyVersionRow):
+    for table in (FeedbackRow, ControlRow, SnapshotEntryRow, CompanyVersionRow, InterestRow):
         s.execute(delete(table).where(table.company_id == cid))
+    from .import_jobs import forget_firm  # import_jobs builds on this module
+
+    forget_firm(s, cid)
     s.delete(row)
     s.execute(
         update(AuditRow)
@@ -606,6 +610,20 @@ def versions(s: Session, cid: str) -> list[CompanyVersionRow]:
 
 
 # ---------------------------------------------------------------- feedback and controls
+@dataclass(frozen=True)
+class PipelineEntry:
+    """One scenario × firm pair on the follow-up board: its latest stage and how far it got."""
+
+    scenario_id: str
+    company_id: str
+    stage: str
+    at: dt.datetime
+    actor: str
+    note: str | None
+    furthest: str | None  # the furthest stage reached so far (never "rejected")
+    entries: int
+
+
 def add_feedback(
     s: Session, scenario_id: str, company_id: str, stage: str, note: str | None, actor: str
 ) -> FeedbackRow:
@@ -646,6 +664,102 @@ def latest_feedback(
         .order_by(FeedbackRow.id)
     )
     return {r.company_id: r for r in rows}
+
+
+def pipeline(
+    s: Session, scenario_ids: Sequence[str] | None = None, actor: str | None = None
+) -> list[PipelineEntry]:
+    """Every scenario × firm pair that has feedback (of ``scenario_ids`` when given): its
+    latest stage, when and by whom, the furthest stage it reached and how many entries it
+    has. ``actor`` keeps the pairs whose latest entry that recruiter recorded. The board and
+    the funnel read this; it is the same data as ``/feedback``."""
+    q = select(FeedbackRow).order_by(FeedbackRow.id)
+    if scenario_ids is not None:
+        q = q.where(FeedbackRow.scenario_id.in_(list(scenario_ids)))
+    order: dict[str, int] = {stage: i for i, stage in enumerate(FEEDBACK_STAGES)}
+    pairs: dict[tuple[str, str], PipelineEntry] = {}
+    for r in s.scalars(q):
+        key = (r.scenario_id, r.company_id)
+        before = pairs.get(key)
+        furthest = r.stage if r.stage != "rejected" else None
+        if before is not None and before.furthest is not None:
+            if furthest is None or order[before.furthest] > order[furthest]:
+                furthest = before.furthest
+        pairs[key] = PipelineEntry(
+            scenario_id=r.scenario_id,
+            company_id=r.company_id,
+            stage=r.stage,
+            at=r.created_at,
+            actor=r.actor,
+            note=r.note,
+            furthest=furthest,
+            entries=(before.entries if before else 0) + 1,
+        )
+    out = list(pairs.values())
+    if actor is not None:
+        out = [e for e in out if e.actor == actor]
+    return out
+
+
+def funnel(entries: Iterable[PipelineEntry]) -> dict[str, int]:
+    """How many pairs reached each stage (a signed firm was also shortlisted, contacted and
+    visited), and how many are rejected now."""
+    order: dict[str, int] = {stage: i for i, stage in enumerate(FEEDBACK_STAGES)}
+    counts: dict[str, int] = dict.fromkeys(FEEDBACK_STAGES, 0)
+    for e in entries:
+        if e.furthest is not None:
+            for stage in FEEDBACK_STAGES[: order[e.furthest] + 1]:
+                counts[stage] += 1
+        if e.stage == "rejected":
+            counts["rejected"] += 1
+    return counts
+
+
+# ---------------------------------------------------------------- company interest
+def set_interest(
+    s: Session, scenario_id: str, company_id: str, note: str | None, actor: str
+) -> InterestRow:
+    """A company marks an open scenario "interested" (again: the note and time are updated)."""
+    row = get_scenario_row(s, scenario_id)
+    if row.status != "open":
+        raise Conflict(
+            f"scenario {scenario_id} is {row.status}: interest is taken for open scenarios only"
+        )
+    if s.get(CompanyRow, company_id) is None:
+        raise NotFound(f"no company {company_id!r}; save the firm's profile first", "company_id")
+    now = dt.datetime.now(dt.UTC)
+    found = s.get(InterestRow, (scenario_id, company_id))
+    if found is None:
+        found = InterestRow(
+            scenario_id=scenario_id, company_id=company_id, actor=actor, created_at=now
+        )
+        s.add(found)
+    found.note, found.actor, found.updated_at = (note or None), actor, now
+    s.flush()
+    audit(s, actor, "interest", "company", company_id, {"scenario": scenario_id})
+    return found
+
+
+def withdraw_interest(s: Session, scenario_id: str, company_id: str, actor: str) -> bool:
+    """Remove a firm's interest mark; whether there was one."""
+    found = s.get(InterestRow, (scenario_id, company_id))
+    if found is None:
+        return False
+    s.delete(found)
+    audit(s, actor, "withdraw_interest", "company", company_id, {"scenario": scenario_id})
+    return True
+
+
+def interest_in(
+    s: Session, scenario_id: str | None = None, company_id: str | None = None
+) -> list[InterestRow]:
+    """Interest marks of one scenario, one firm, or all, newest first."""
+    q = select(InterestRow)
+    if scenario_id is not None:
+        q = q.where(InterestRow.scenario_id == scenario_id)
+    if company_id is not None:
+        q = q.where(InterestRow.company_id == company_id)
+    return list(s.scalars(q.order_by(InterestRow.updated_at.desc())))
 
 
 _EXCLUSIVE = {"pin": "exclude", "exclude": "pin"}

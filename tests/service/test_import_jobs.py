@@ -222,3 +222,29 @@ def test_import_jobs_are_for_admins(client, keys, role):
     assert client.get("/admin/imports/1", headers=h).status_code == want
     assert client.post("/admin/imports/1/resume", headers=h).status_code == want
     assert named(client, "权限戊") == 0
+
+
+def test_erasing_a_firm_clears_it_from_job_reports_and_discards_stopped_files(client, keys):
+    """A stopped job's stored file may hold the erased firm: it is discarded (the job can no
+    longer resume, and says why); the firm's rows leave every job's report."""
+    sessions, holder = client.app.state.sessions, client.app.state.holder
+    job_id, owner = claimed(client, "擦除丙", 4)
+
+    def boom(done: int) -> None:
+        raise RuntimeError("stop after the first batch")
+
+    assert import_jobs.run_job(holder, job_id, owner, batch_rows=2, after_batch=boom) == "failed"
+    job = ok(client.get(f"/admin/imports/{job_id}", headers=keys.header("admin")))
+    erased = job["report"][0]["company_id"]
+    assert erased and len(job["report"]) == 2
+    r = client.delete(f"/companies/{erased}", headers=keys.header("admin"))
+    assert r.status_code == 204
+    with sessions() as s:
+        row = s.get(ImportJobRow, job_id)
+        assert row is not None and row.content is None and "discarded" in (row.error or "")
+        ids = s.scalars(
+            select(ImportJobEntryRow.company_id).where(ImportJobEntryRow.job_id == job_id)
+        )
+        assert erased not in set(ids)
+    r = client.post(f"/admin/imports/{job_id}/resume", headers=keys.header("admin"))
+    assert r.status_code == 409 and "upload the file again" in r.text
