@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     )
     max_import_rows: int = Field(100_000, ge=1, description="most rows in one bulk import")
     max_top_k: int = Field(200, ge=1, le=10_000, description="largest page of matches")
+    table_rows: int = Field(
+        200,
+        ge=1,
+        le=10_000,
+        description="ranked firms a scenario page's table sorts and pages through",
+    )
+    max_export_rows: int = Field(
+        1000, ge=1, le=100_000, description="most rows one export holds (the filtered ranking)"
+    )
+    stale_days: int = Field(
+        14,
+        ge=1,
+        le=3650,
+        description="a pair whose stage has not changed for this many days is flagged stale",
+    )
     save_delay_s: float = Field(
         2.0, ge=0, description="seconds after a write before the index is saved to disk"
     )

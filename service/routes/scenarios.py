@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, status
@@ -233,22 +234,33 @@ def export_matches(
     f: Filters,
     fmt: str,
 ) -> Response:
-    """The ranked list as a CSV or XLSX download, recorded as an export snapshot and audited."""
+    """The filtered ranking (its first ``top_k``) as a CSV or XLSX download with each firm's
+    follow-up stage and interest; the file and the export's snapshot record the count and
+    the filters. Audited."""
     found = ranked(holder, session, scenario_id, top_k, 1, f)
     companies = {}
     for m in found:
         row, version = store.get_company(session, m.company_id)
         companies[m.company_id] = store.company_of(row, version, with_contact=True)
-    params = {"scenario": scenario_id, "format": fmt, "top_k": top_k}
-    store.record_snapshot(session, "export", actor, params, found)
-    store.audit(session, actor, "export", "scenario", scenario_id, {"format": fmt})
-    session.commit()
+    ids = [m.company_id for m in found]
+    stages = {cid: r.stage for cid, r in store.latest_feedback(session, scenario_id, ids).items()}
+    interested = {i.company_id: i.note for i in store.interest_in(session, scenario_id)}
     title = store.get_scenario_row(session, scenario_id).data.get("title_zh", scenario_id)
+    chosen = {k: v for k, v in asdict(f).items() if v not in (None, (), [])}
+    info = exports.ExportInfo(scenario_id, title, len(found), top_k, chosen)
+    params = {"scenario": scenario_id, "format": fmt, "top_k": top_k, "rows": len(found)}
+    params["filters"] = {k: list(v) if isinstance(v, tuple) else v for k, v in chosen.items()}
+    store.record_snapshot(session, "export", actor, params, found)
+    store.audit(
+        session, actor, "export", "scenario", scenario_id, {"format": fmt, "rows": len(found)}
+    )
+    session.commit()
+    table = exports.rows(found, companies, stages, interested)
     if fmt == "csv":
-        body = exports.to_csv(found, companies)
+        body = exports.to_csv(table, info)
         media = "text/csv; charset=utf-8"
     else:
-        body = exports.to_xlsx(found, companies, title)
+        body = exports.to_xlsx(table, info)
         media = XLSX
     filename = f"{scenario_id}-matches.{fmt}"
     return Response(body, media_type=media, headers=exports.download_headers(filename))

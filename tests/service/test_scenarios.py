@@ -3,12 +3,13 @@ and the admin's scenario lifecycle and catalogue upload."""
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+
+from service import exports
 
 from ..conftest import FIXTURES
 
@@ -102,8 +103,13 @@ def test_csv_export_opens_in_excel(client, keys):
     r = client.get("/scenarios/S1/matches.csv?top_k=5", headers=keys.header("recruiter"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    first = r.content.decode("utf-8-sig").splitlines()[0]
+    assert (
+        first.startswith("# 场景：S1 ") and "行数：5（已达上限" in first and "筛选条件：无" in first
+    )
+    rows = exports.read_csv(r.content)
     assert rows[0][:4] == ["排名", "企业ID", "企业名称", "总分"]
+    assert {"跟进阶段", "行业代码", "所需空间(m²)", "拟投资(亿元)", "企业意向"} <= set(rows[0])
     assert len(rows) == 6 and rows[1][1] == "T01" and rows[1][2] == "泉州储能科技有限公司"
     assert 'filename="S1-matches.csv"' in r.headers["content-disposition"]
 
@@ -275,7 +281,7 @@ def test_exports_neutralise_cells_a_spreadsheet_would_run(client, keys):
     ok(client.post("/companies", json=body, headers=keys.header("admin")), 201)
     h = keys.header("recruiter")
     r = client.get("/scenarios/S1/matches.csv?top_k=50", headers=h)
-    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    table = exports.read_csv(r.content)
     row = next(x for x in table if x[1] == "EVIL1")
     assert row[2] == "'" + evil
     for value in body["contact"].values():

@@ -10,9 +10,7 @@ it): there they fail. Screenshots of the main pages go to ``MATCHER_SCREENSHOTS`
 
 from __future__ import annotations
 
-import csv
 import importlib.util
-import io
 import os
 import re
 from collections.abc import Iterator
@@ -20,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from service import exports
 
 from ..conftest import ROOT
 from .conftest import Keys, live_server, make_settings
@@ -147,22 +147,29 @@ def test_recruiter_finds_filters_gives_feedback_and_exports(chromium, site, shot
     scenario_id = link.get_attribute("href").rsplit("/", 1)[1]
     link.click()
     page.wait_for_url(f"**/ui/scenarios/{scenario_id}")
-    all_firms = page.locator("article.match").count()
-    assert all_firms == 20
-    assert page.locator("article.match mark").count() > 0  # matched terms highlighted
-    assert page.locator("article.match .bar").count() >= 4 * all_firms  # score-part bars
+    all_firms = page.locator(".rrow").count()
+    assert all_firms == 20  # a compact table: one line a firm
+    assert page.locator(".rrow .bars").count() == all_firms  # each row holds its card
+    assert page.locator(".rrow mark").count() > 0  # matched terms highlighted
+    visible = page.evaluate(
+        "Array.from(document.querySelectorAll('.rrow'))"
+        ".filter(e => e.getBoundingClientRect().bottom <= innerHeight).length"
+    )
+    assert visible >= 18  # this context is 1366×900; docs/screenshots has the 768-high view
 
     page.select_option("#f-chain", "midstream")  # a filter, applied without a page load
     page.fill("#f-city", "厦门市")
     page.click("#filters button[type=submit]")
     page.wait_for_url(re.compile(r".*chain=midstream.*"))
-    firms = page.locator("article.match")
+    firms = page.locator(".rrow")
     n = firms.count()
     assert 0 < n < all_firms
     assert "city=%E5%8E%A6%E9%97%A8%E5%B8%82" in page.url
 
     first = firms.first
     company_id = first.get_attribute("data-company")
+    first.locator(".rdetail > summary").click()  # the row opens its card in place
+    expect(first.locator(".rdetail .bars")).to_be_visible()
     first.locator("input[name=note]").fill("周三电话联系，对方有意向")
     first.locator("button[value=shortlisted]").click()
     status = page.locator(f"#fb-{company_id} .ok")
@@ -182,16 +189,16 @@ def test_recruiter_finds_filters_gives_feedback_and_exports(chromium, site, shot
         page.click("#export-csv")
     download = info.value
     assert download.suggested_filename == f"{scenario_id}-matches.csv"
-    text = Path(download.path()).read_bytes().decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = exports.read_csv(Path(download.path()).read_bytes())
     assert len(rows) - 1 == n and company_id in rows[1]  # the filtered list, same order
     with page.expect_download() as info:
         page.click("#export-xlsx")
     assert Path(info.value.path()).read_bytes()[:2] == b"PK"
 
     last = firms.nth(n - 1).get_attribute("data-company")  # pin the last firm: it leads
+    firms.nth(n - 1).locator(".rdetail > summary").click()
     firms.nth(n - 1).locator("button[value=pin]").click()
-    expect(page.locator("article.match").first).to_have_attribute("data-company", last)
+    expect(page.locator(".rrow").first).to_have_attribute("data-company", last)
     expect(page.locator("#controls")).to_contain_text("置顶")
     assert "chain=midstream" in page.url  # the filters are kept
     page.locator("#controls button").click()  # undo

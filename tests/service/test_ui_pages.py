@@ -7,8 +7,6 @@ the session cookie, which is ``Secure``, is sent back.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import time
 
@@ -16,9 +14,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service import auth, nightly, store
+from service import auth, exports, nightly, store
 from service.db import transaction
-from service.models import CompanyRow, FeedbackRow, SnapshotEntryRow, WebSessionRow
+from service.models import (
+    CompanyRow,
+    FeedbackRow,
+    SnapshotEntryRow,
+    SnapshotRow,
+    WebSessionRow,
+)
 
 from .test_scenarios import ok
 
@@ -137,6 +141,7 @@ UI_ROUTES = [  # method, path, expected status for: none, company, recruiter, ad
     ("GET", "/ui/catalogue", (303, 200, 200, 200)),
     ("GET", "/ui/scenarios/{scenario_id}", (303, 403, 200, 200)),
     ("POST", "/ui/scenarios/{scenario_id}/export.{fmt}", (303, 403, 403, 403)),  # no token
+    ("GET", "/ui/scenarios/{scenario_id}/compare", (303, 403, 422, 422)),  # no firm chosen
     ("POST", "/ui/feedback", (303, 403, 403, 403)),
     ("POST", "/ui/controls", (303, 403, 403, 403)),
     ("GET", "/ui/search", (303, 403, 200, 200)),
@@ -361,7 +366,7 @@ def test_export_from_the_page_matches_the_filtered_ranking(client, keys, recruit
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.headers["cache-control"] == "no-store"  # it carries contacts
     assert r.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    rows = exports.read_csv(r.content)
     api = ok(
         client.get(
             "/scenarios/S1/matches",
@@ -371,6 +376,14 @@ def test_export_from_the_page_matches_the_filtered_ranking(client, keys, recruit
     )
     ids = [m["company_id"] for m in api["data"]]
     assert len(rows) - 1 == len(ids) and all(any(i in row for row in rows) for i in ids)
+    # every filtered row (the page shows 20), the count and the filters in the file and in
+    # the export's snapshot
+    first = r.content.decode("utf-8-sig").splitlines()[0]
+    assert f"行数：{len(ids)}；" in first and "产业链环节=midstream" in first
+    with client.app.state.sessions() as s:
+        snap = s.scalars(select(SnapshotRow).order_by(SnapshotRow.id.desc())).first()
+    assert snap.params["filters"] == {"chain_position": "midstream"}
+    assert snap.params["rows"] == len(ids)
     x = recruiter.post("/ui/scenarios/S1/export.xlsx", data={"csrf": csrf})
     assert x.status_code == 200 and x.content[:2] == b"PK"
     assert x.headers["cache-control"] == "no-store"

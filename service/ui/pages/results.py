@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.constraints import Filters, hard_failures
+from matcher.normalise import strip_pinyin
 from matcher.types import CHAIN_POSITIONS, Company, Match
 
 from ... import store
@@ -78,6 +79,8 @@ def cards(
         if lang != "zh" and domain is not None and company is not None:
             why_not = hard_failures(domain, company, lang)
         text = company.text() if company else ""
+        evidence = m.explanation.evidence or ""
+        clean = strip_pinyin(evidence)
         out.append(
             {
                 "m": m,
@@ -85,6 +88,8 @@ def cards(
                 "bars": views.bars(m.parts, m.contributions),
                 "profile": views.highlight(text, m.explanation.matched_terms),
                 "why_not": why_not,
+                "evidence": clean,  # scraped pinyin readings dropped; the original one click away
+                "evidence_raw": evidence if clean != evidence else None,
             }
         )
     return out

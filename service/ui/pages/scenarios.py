@@ -3,6 +3,8 @@ the feedback and control posts made from it."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,12 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from matcher.constraints import Filters
 from matcher.errors import ScenarioClosedError
-from matcher.types import FEEDBACK_STAGES, Match
+from matcher.types import FEEDBACK_STAGES, Company, Match
 
 from ... import store
 from ...db import transaction
-from ...deps import HolderDep, SessionDep
+from ...deps import HolderDep, SessionDep, SettingsDep
 from ...errors import Conflict, NotFound, ServiceError
 from ...models import ScenarioRow
 from ...routes.common import filters_resolved, ranked
@@ -26,6 +29,7 @@ from ...schemas import ControlCreate, FeedbackCreate
 from .. import views
 from ..i18n import problem, translator
 from ..websession import WebSession
+from . import table
 from .common import PREFIX, StaffViewer, form_with_csrf, lang_of, page
 from .results import (
     CHAINS,
@@ -42,6 +46,37 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 STAGES = FEEDBACK_STAGES
 
 
+def _ranking(
+    holder: HolderDep, session: SessionDep, row: ScenarioRow, filters: Filters, limit: int
+) -> tuple[list[Match], dict[str, Company], bool]:
+    """The scenario's ranking up to ``limit`` with the firms' stored profiles (from the
+    index), and whether matching is paused (a closed scenario)."""
+    if row.status == "retired":
+        return [], {}, False
+    try:
+        matches = ranked(holder, session, row.id, limit, 1, filters)
+    except ScenarioClosedError:
+        return [], {}, True
+    with holder.reading() as engine:
+        companies = {
+            m.company_id: engine.companies_[m.company_id].company
+            for m in matches
+            if m.company_id in engine.companies_
+        }
+    return matches, companies, False
+
+
+def link(params: Mapping[str, str], **changes: str | None) -> str:
+    """This page's query string with ``changes`` applied (None drops a parameter)."""
+    merged = {k: v for k, v in params.items() if v}
+    for k, v in changes.items():
+        if v is None:
+            merged.pop(k, None)
+        else:
+            merged[k] = v
+    return "?" + urlencode(merged) if merged else "?"
+
+
 @router.get("/scenarios/{scenario_id}")
 def scenario_page(
     scenario_id: str,
@@ -49,26 +84,34 @@ def scenario_page(
     ws: StaffViewer,
     session: SessionDep,
     holder: HolderDep,
+    settings: SettingsDep,
 ) -> Response:
-    """Ranked firms with filters, score bars, highlighted evidence, feedback and exports."""
+    """Ranked firms as a compact table (sorted on the server over the first
+    ``table_rows``, paged), each row opening its card in place; filters, feedback, controls,
+    interest, compare and exports."""
     row = store.get_scenario_row(session, scenario_id)
     params = dict(request.query_params)
-    filters, errors = parse_filters(params, lang_of(request))
-    top_k = top_k_of(params.get("top_k"))
-    matches: list[Match] = []
-    retired = row.status == "retired"
-    paused = False  # closed: its page opens with a notice, matching stays off until reopened
-    if not errors and not retired:
-        try:
-            matches = ranked(holder, session, scenario_id, top_k, 1, filters)
-        except ScenarioClosedError:
-            paused = True
     lang = lang_of(request)
-    found = cards(matches, session, lang, row)
+    filters, errors = parse_filters(params, lang)
+    size = top_k_of(params.get("top_k"))
+    matches, companies, paused = ([], {}, False)
+    if not errors:
+        matches, companies, paused = _ranking(holder, session, row, filters, settings.table_rows)
+    ids = [m.company_id for m in matches]
+    latest = store.latest_feedback(session, scenario_id, ids)
+    interest = {i.company_id: i for i in store.interest_in(session, scenario_id)}
+    now = dt.datetime.now(dt.UTC)
+    rows = table.rows_of(matches, companies, latest, interest, settings.stale_days, now)
+    sort, descending = table.sort_of(params)
+    shown, pages = table.paginate(table.sort_rows(rows, sort, descending), params.get("page"), size)
+    details = {c["m"].company_id: c for c in cards([r.m for r in shown], session, lang, row)}
     query = urlencode({k: v for k, v in params.items() if k in FILTER_FIELDS and v})
     parent = session.get(ScenarioRow, row.parent_id) if row.parent_id else None
     controls = store.control_rows(session, scenario_id)
-    latest = store.latest_feedback(session, scenario_id, [m.company_id for m in matches])
+    interested = [i for i in interest.values()]
+    names = company_names(
+        session, [c.company_id for c in controls] + [i.company_id for i in interested]
+    )
     return page(
         request,
         "scenario.html",
@@ -76,23 +119,87 @@ def scenario_page(
             "city_resolved": None if errors else filters_resolved(filters).city,
             "row": row,
             "parent": parent,
-            "cards": found,
+            "rows": shown,
+            "details": details,
+            "pages": pages,
+            "sort": sort,
+            "descending": descending,
+            "sorts": table.SORTS,
+            "descending_first": table.DESCENDING_FIRST,
+            "link": lambda **kw: link(params, **kw),
             "params": params,
             "errors": errors,
-            "top_k": top_k,
+            "top_k": size,
             "top_k_choices": TOP_K_CHOICES,
             "chains": CHAINS,
             "stages": STAGES,
             "feedback": latest,
             "actor_names": actor_names(session, [r.actor for r in latest.values()]),
             "export_query": query,
+            # every filtered row is exported, up to the limit; a ranking the table cut at
+            # ``table_rows`` may hold more than the table shows
+            "export_rows": len(rows) if len(rows) < settings.table_rows else None,
+            "export_limit": settings.max_export_rows,
+            "table_rows": settings.table_rows,
+            "stale_days": settings.stale_days,
             "controls": controls,
-            "names": company_names(session, [c.company_id for c in controls]),
-            "retired": retired,
+            "interested": interested,
+            "names": names,
+            "retired": row.status == "retired",
             "paused": paused,
         },
         ws,
         422 if errors else 200,
+    )
+
+
+@router.get("/scenarios/{scenario_id}/compare")
+def compare(
+    scenario_id: str,
+    request: Request,
+    ws: StaffViewer,
+    session: SessionDep,
+    holder: HolderDep,
+    settings: SettingsDep,
+) -> Response:
+    """Two to four of the scenario's ranked firms side by side: parts, matched terms,
+    evidence, failed conditions and key facts (the ranking under the same filters)."""
+    row = store.get_scenario_row(session, scenario_id)
+    params = dict(request.query_params)
+    lang = lang_of(request)
+    chosen = list(dict.fromkeys(request.query_params.getlist("cid")))
+    filters, errors = parse_filters(params, lang)
+    t = translator(lang)
+    problem_text = None
+    if not 2 <= len(chosen) <= 4:
+        problem_text = t("cmp.count", n=len(chosen))
+    found: list[dict[str, Any]] = []
+    if problem_text is None and not errors:
+        matches, companies, _paused = _ranking(holder, session, row, filters, settings.table_rows)
+        by_id = {m.company_id: m for m in matches}
+        missing = [c for c in chosen if c not in by_id]
+        if missing:
+            problem_text = t("cmp.missing", ids="、".join(missing), n=settings.table_rows)
+        else:
+            picked = [by_id[c] for c in chosen]
+            found = cards(picked, session, lang, row)
+            latest = store.latest_feedback(session, scenario_id, chosen)
+            interest = {i.company_id: i for i in store.interest_in(session, scenario_id)}
+            for c in found:
+                cid = c["m"].company_id
+                c["latest"], c["interest"] = latest.get(cid), interest.get(cid)
+    back = "/ui/scenarios/" + scenario_id + link({k: v for k, v in params.items() if k != "cid"})
+    return page(
+        request,
+        "compare.html",
+        {
+            "row": row,
+            "cards": found,
+            "problem": problem_text or "; ".join(errors.values()),
+            "back": back,
+        },
+        ws,
+        422 if (problem_text or errors) else 200,
     )
 
 
@@ -122,8 +229,8 @@ def export(
     filters, errors = parse_filters(dict(request.query_params), lang_of(request))
     if errors:
         raise Conflict("; ".join(f"{k}: {v}" for k, v in errors.items()))
-    top_k = top_k_of(request.query_params.get("top_k"), 50)
-    return export_matches(scenario_id, ws.principal.actor, session, holder, top_k, filters, fmt)
+    limit = request.app.state.settings.max_export_rows  # every filtered row, up to this
+    return export_matches(scenario_id, ws.principal.actor, session, holder, limit, filters, fmt)
 
 
 @router.post("/feedback")
