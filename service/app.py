@@ -24,7 +24,7 @@ from .import_jobs import ImportRunner
 from .index import IndexHolder
 from .limits import BodyLimit, HeavyRequests
 from .ratelimit import InFlight, RateLimiter
-from .routes import admin, batch, companies, feedback, health, scenarios, search
+from .routes import admin, batch, companies, feedback, health, interest, pipeline, scenarios, search
 from .ui import routes as ui_routes
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter()
     app.state.in_flight = InFlight(settings.heavy_per_key, settings.heavy_total)
     errors.install(app)
-    for module in (health, scenarios, companies, search, feedback, batch, admin):
+    for module in (
+        health,
+        scenarios,
+        interest,
+        companies,
+        search,
+        feedback,
+        pipeline,
+        batch,
+        admin,
+    ):
         app.include_router(module.router)
     app.include_router(ui_routes.router)
     app.mount("/static", StaticFiles(directory=ui_routes.HERE / "static"), name="static")

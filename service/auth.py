@@ -155,4 +155,5 @@ def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
 AnyRole = Annotated[Principal, Depends(require(*ROLES))]
 Staff = Annotated[Principal, Depends(require(*STAFF))]
 Admin = Annotated[Principal, Depends(require("admin"))]
+CompanyKey = Annotated[Principal, Depends(require("company"))]
 AdminOrOwner = Annotated[Principal, Depends(require("admin", "company"))]

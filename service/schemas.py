@@ -662,3 +662,75 @@ class ImportJobPublic(BaseModel):
 class ImportJobsPublic(BaseModel):
     data: list[ImportJobPublic]
     count: int
+
+
+# ---------------------------------------------------------------- the follow-up board
+class PipelineCardPublic(BaseModel):
+    scenario_id: str
+    scenario_title: str
+    company_id: str
+    company_name: str
+    stage: str = Field(description="the pair's latest stage")
+    furthest: str | None = Field(description="the furthest stage it reached (never rejected)")
+    at: dt.datetime = Field(description="when the latest stage was recorded")
+    actor: str
+    actor_name: str | None = None
+    note: str | None
+    entries: int = Field(description="feedback entries of the pair (GET /feedback has them)")
+    days: int = Field(description="days since the latest stage")
+    stale: bool = Field(description="an open stage unchanged for stale_days or more")
+    interested: bool = Field(description="the firm said it is interested (never a label)")
+    interest_note: str | None = None
+
+
+class PipelineInterestPublic(BaseModel):
+    scenario_id: str
+    scenario_title: str
+    company_id: str
+    company_name: str
+    note: str | None
+    at: dt.datetime
+
+
+class CompositeFunnelPublic(BaseModel):
+    composite_id: str
+    title: str
+    funnel: dict[str, int]
+
+
+class PipelinePublic(BaseModel):
+    scenario_id: str | None
+    stale_days: int
+    columns: dict[str, list[PipelineCardPublic]] = Field(
+        description="cards by latest stage, in pipeline order, the longest waiting first"
+    )
+    interested: list[PipelineInterestPublic] = Field(
+        description="firms that said they are interested and have no stage yet"
+    )
+    funnel: dict[str, int] = Field(
+        description="pairs that reached each stage (a signed pair counts for every stage "
+        "before it); rejected: pairs rejected now"
+    )
+    by_composite: list[CompositeFunnelPublic] = Field(
+        default_factory=list, description="the funnel per composite scenario (all scenarios)"
+    )
+
+
+ShortNote = Annotated[str, StringConstraints(max_length=500), Clean]
+
+
+class InterestCreate(Strict):
+    note: ShortNote | None = Field(None, description="a short note for the recruiters")
+
+
+class InterestPublic(BaseModel):
+    scenario_id: str
+    company_id: str
+    note: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class InterestsPublic(BaseModel):
+    data: list[InterestPublic]
+    count: int

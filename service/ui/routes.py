@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .pages import admin, catalogue, home, portal, runs, scenarios, search
+from .pages import admin, catalogue, home, pipeline, portal, runs, scenarios, search
 from .pages.common import HERE, PREFIX, SECURITY_HEADERS, error_page
 
 __all__ = ["HERE", "PAGES", "SECURITY_HEADERS", "error_page", "router"]
 
-PAGES = (home, catalogue, scenarios, search, portal, runs, admin)
+PAGES = (home, catalogue, scenarios, pipeline, search, portal, runs, admin)
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 for _page in PAGES:

@@ -164,6 +164,11 @@ ROUTES = [
     ("GET", "/admin/imports", None, ADMIN),
     ("GET", lambda c, k: f"/admin/imports/{_a_failed_job(c)}", None, ADMIN),
     ("POST", lambda c, k: f"/admin/imports/{_a_failed_job(c)}/resume", None, ADMIN),
+    # the follow-up board and company interest (issue 19); a company key speaks for T01
+    ("GET", "/pipeline", None, STAFF),
+    ("GET", "/scenarios/S1/interest", None, STAFF),
+    ("POST", "/scenarios/S1/interest", lambda c, k, r: {"json": {"note": "想了解"}}, {"company"}),
+    ("DELETE", "/scenarios/S1/interest", None, {"company"}),
 ]
 
 
@@ -252,6 +257,7 @@ def test_every_route_is_in_the_matrix(client):
         "/scenarios/S1/matches.csv": "/scenarios/{scenario_id}/matches.csv",
         "/scenarios/S1/matches.xlsx": "/scenarios/{scenario_id}/matches.xlsx",
         "/scenarios/S1/controls": "/scenarios/{scenario_id}/controls",
+        "/scenarios/S1/interest": "/scenarios/{scenario_id}/interest",
         "/companies/T01": "/companies/{company_id}",
         "/companies/T01/versions": "/companies/{company_id}/versions",
         "/companies/T01/suggestions": "/companies/{company_id}/suggestions",

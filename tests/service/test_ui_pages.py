@@ -139,7 +139,10 @@ UI_ROUTES = [  # method, path, expected status for: none, company, recruiter, ad
     ("POST", "/ui/signout", (303, 403, 403, 403)),  # signed in: CSRF token missing
     ("GET", "/ui/lang/{lang}", (303, 303, 303, 303)),
     ("GET", "/ui/catalogue", (303, 200, 200, 200)),
-    ("GET", "/ui/scenarios/{scenario_id}", (303, 403, 200, 200)),
+    ("GET", "/ui/scenarios/{scenario_id}", (303, 200, 200, 200)),  # a company: its public text
+    ("POST", "/ui/scenarios/{scenario_id}/interest", (303, 403, 403, 403)),  # no token
+    ("GET", "/ui/pipeline", (303, 403, 200, 200)),
+    ("GET", "/ui/pipeline/{scenario_id}", (303, 403, 200, 200)),
     ("POST", "/ui/scenarios/{scenario_id}/export.{fmt}", (303, 403, 403, 403)),  # no token
     ("GET", "/ui/scenarios/{scenario_id}/compare", (303, 403, 422, 422)),  # no firm chosen
     ("POST", "/ui/feedback", (303, 403, 403, 403)),
@@ -200,13 +203,13 @@ def test_ui_access_by_role(client, keys, method, path, expected):
 def test_company_key_cannot_open_recruiter_pages_or_post_feedback(client, keys):
     b = sign_in(client, keys.company)
     assert b.get("/ui").headers["location"] == "/ui/portal"
-    for path in (
-        "/ui/scenarios/S1",
-        "/ui/search?q=储能",
-        "/ui/runs",
-    ):
+    for path in ("/ui/search?q=储能", "/ui/runs", "/ui/pipeline", "/ui/pipeline/S1"):
         r = b.get(path)
         assert r.status_code == 403 and "泉州" not in r.text, path
+    public = b.get("/ui/scenarios/S1")  # the scenario's published text, no ranked firms
+    assert public.status_code == 200 and 'id="interest"' in public.text
+    assert 'class="rtable"' not in public.text and 'id="m-' not in public.text
+    assert b.get("/ui/scenarios/S1/compare?cid=T01&cid=T02").status_code == 403
     r = b.post("/ui/scenarios/S1/export.xlsx", data={"csrf": csrf_of(b, "/ui/portal")})
     assert r.status_code == 403 and "泉州" not in r.text
     before = count(client, FeedbackRow)

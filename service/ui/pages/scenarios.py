@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from matcher.constraints import Filters
 from matcher.errors import ScenarioClosedError
@@ -21,16 +22,24 @@ from ... import store
 from ...db import transaction
 from ...deps import HolderDep, SessionDep, SettingsDep
 from ...errors import Conflict, NotFound, ServiceError
-from ...models import ScenarioRow
+from ...models import CompanyRow, InterestRow, ScenarioRow
 from ...routes.common import filters_resolved, ranked
 from ...routes.feedback import actor_names
 from ...routes.scenarios import export_matches
-from ...schemas import ControlCreate, FeedbackCreate
+from ...schemas import ControlCreate, FeedbackCreate, InterestCreate
 from .. import views
 from ..i18n import problem, translator
 from ..websession import WebSession
 from . import table
-from .common import PREFIX, StaffViewer, form_with_csrf, lang_of, page
+from .common import (
+    PREFIX,
+    AnyViewer,
+    CompanyViewer,
+    StaffViewer,
+    form_with_csrf,
+    lang_of,
+    page,
+)
 from .results import (
     CHAINS,
     FILTER_FIELDS,
@@ -81,20 +90,24 @@ def link(params: Mapping[str, str], **changes: str | None) -> str:
 def scenario_page(
     scenario_id: str,
     request: Request,
-    ws: StaffViewer,
+    ws: AnyViewer,
     session: SessionDep,
     holder: HolderDep,
     settings: SettingsDep,
 ) -> Response:
-    """Ranked firms as a compact table (sorted on the server over the first
+    """Staff: ranked firms as a compact table (sorted on the server over the first
     ``table_rows``, paged), each row opening its card in place; filters, feedback, controls,
-    interest, compare and exports."""
+    interest, compare and exports. A company: the scenario's public text and its interest."""
     row = store.get_scenario_row(session, scenario_id)
+    if not ws.principal.is_staff:
+        return _public_page(request, ws, session, row)
     params = dict(request.query_params)
     lang = lang_of(request)
     filters, errors = parse_filters(params, lang)
     size = top_k_of(params.get("top_k"))
-    matches, companies, paused = ([], {}, False)
+    matches: list[Match] = []
+    companies: dict[str, Company] = {}
+    paused = False
     if not errors:
         matches, companies, paused = _ranking(holder, session, row, filters, settings.table_rows)
     ids = [m.company_id for m in matches]
@@ -201,6 +214,61 @@ def compare(
         ws,
         422 if (problem_text or errors) else 200,
     )
+
+
+def _public_page(
+    request: Request,
+    ws: WebSession,
+    session: Session,
+    row: ScenarioRow,
+    error: str | None = None,
+) -> Response:
+    """A scenario as a company sees it: the published text (public fields only), a notice
+    when it is closed or retired, and the firm's own interest mark."""
+    if row.kind != "opportunity":
+        raise NotFound(f"{row.id} is a composite scenario; open one of its opportunities")
+    cid = ws.principal.company_id or ""
+    registered = session.get(CompanyRow, cid) is not None
+    context = {
+        "row": row,
+        "parent": session.get(ScenarioRow, row.parent_id) if row.parent_id else None,
+        "registered": registered,
+        "mine": session.get(InterestRow, (row.id, cid)) if registered else None,
+        "notice": request.query_params.get("interest") if error is None else None,
+        "error": error,
+    }
+    return page(request, "scenario_public.html", context, ws, 422 if error else 200)
+
+
+@router.post("/scenarios/{scenario_id}/interest")
+async def interest(scenario_id: str, request: Request, ws: CompanyViewer) -> Response:
+    """The company marks (or updates, or withdraws) its interest in an open scenario; a
+    plain form post that comes back to the scenario's page."""
+    form = await form_with_csrf(request, ws)
+    cid = ws.principal.company_id or ""
+    withdraw = form.get("action") == "withdraw"
+    try:
+        body = InterestCreate.model_validate({"note": (form.get("note") or "").strip() or None})
+    except ValidationError as exc:
+        message = "; ".join(problem(e, lang_of(request)) for e in exc.errors()[:2])
+        with request.app.state.sessions() as s:
+            return _public_page(request, ws, s, store.get_scenario_row(s, scenario_id), message)
+
+    def save() -> None:
+        with transaction(request.app.state.sessions) as s:
+            if withdraw:
+                store.withdraw_interest(s, scenario_id, cid, ws.principal.actor)
+            else:
+                store.set_interest(s, scenario_id, cid, body.note, ws.principal.actor)
+
+    try:
+        await run_in_threadpool(save)
+    except ServiceError as exc:  # closed meanwhile, or the firm not registered yet
+        with request.app.state.sessions() as s:
+            row = store.get_scenario_row(s, scenario_id)
+            return _public_page(request, ws, s, row, exc.message)
+    done = "withdrawn" if withdraw else "saved"
+    return RedirectResponse(f"{PREFIX}/scenarios/{scenario_id}?interest={done}", status_code=303)
 
 
 async def _staff_form(request: Request, ws: StaffViewer) -> WebSession:

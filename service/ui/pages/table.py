@@ -15,7 +15,7 @@ from ...models import FeedbackRow, InterestRow
 # sort keys a column header offers; parts sort by their value
 SORTS: tuple[str, ...] = ("rank", "score", "name", "city", "industry", "stage", *RESULT_PARTS)
 DESCENDING_FIRST = {"score", *RESULT_PARTS}  # a first click shows the highest first
-_STAGE_ORDER = {s: i for i, s in enumerate(FEEDBACK_STAGES)}
+_STAGE_ORDER: dict[str, int] = {s: i for i, s in enumerate(FEEDBACK_STAGES)}
 
 
 @dataclass(frozen=True)
