@@ -14,9 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .places import city_passes
-from .types import Company, Scenario
+from .reasons import Lang, render_all
+from .types import Company, Reason, Scenario
 
-__all__ = ["Controls", "Filters", "structured_score", "strength", "hard_failures", "passes_filters"]
+__all__ = [
+    "Controls",
+    "Filters",
+    "structured_score",
+    "strength",
+    "hard_failures",
+    "failed_conditions",
+    "passes_filters",
+]
 
 STRONG_CERTS = ("高新技术企业", "专精特新小巨人", "专精特新中小企业")
 
@@ -102,21 +111,19 @@ def structured_score(
     return (chain + cert + firm) / 3.0
 
 
-def hard_failures(scenario: Scenario, company: Company, lang: str = "zh") -> list[str]:
-    """One line per failed hard constraint, in the reader's language."""
-    out: list[str] = []
+def failed_conditions(scenario: Scenario, company: Company) -> list[Reason]:
+    """The hard conditions the firm fails (space needed above what is offered, investment
+    below the minimum), as codes with their numbers."""
+    out: list[Reason] = []
     need, offered = company.space_needed_m2, scenario.space_offered_m2
     if need is not None and offered is not None and need > offered:
-        out.append(
-            f"所需用地/厂房 {need:,.0f} m² 超过场景可提供的 {offered:,.0f} m²"
-            if lang == "zh"
-            else f"needs {need:,.0f} m² but the scenario offers {offered:,.0f} m²"
-        )
+        out.append(Reason("space_exceeds", {"need": need, "offered": offered}))
     invest, minimum = company.intended_investment_yi, scenario.investment_min_yi
     if invest is not None and minimum is not None and invest < minimum:
-        out.append(
-            f"拟投资 {invest:g} 亿元，低于场景要求的最低 {minimum:g} 亿元"
-            if lang == "zh"
-            else f"intends to invest {invest:g} 亿元, below the scenario's minimum of {minimum:g}"
-        )
+        out.append(Reason("investment_below", {"invest": invest, "minimum": minimum}))
     return out
+
+
+def hard_failures(scenario: Scenario, company: Company, lang: Lang = "zh") -> list[str]:
+    """One line per failed hard constraint, in the reader's language."""
+    return render_all(failed_conditions(scenario, company), lang)

@@ -38,7 +38,7 @@ from .query import QueryBuilder
 from .rank import Explainer, Ranker, Reranker, unexplained
 from .retrieve import Retriever, rocchio
 from .scoring import Raw, Scorer
-from .types import Company, Match, Scenario
+from .types import Company, Match, Reason, Scenario
 
 __all__ = ["Engine", "Progress"]
 
@@ -407,7 +407,7 @@ class Engine:
         st: ScenarioState,
         states: Sequence[CompanyState],
         raw: Raw,
-        fails: Sequence[Sequence[str]],
+        fails: Sequence[Sequence[Reason]],
     ) -> ScenarioState:
         """Pseudo-relevance feedback: move the query towards its best first-pass firms.
 
@@ -424,7 +424,7 @@ class Engine:
 
     def score_parts(
         self, scenario_id: str, company_ids: Sequence[str] | None = None
-    ) -> tuple[list[str], Raw, list[list[str]]]:
+    ) -> tuple[list[str], Raw, list[list[Reason]]]:
         """Raw score parts of a stored scenario against firms (all by default), for tuning.
 
         With feedback on, the parts are those of the expanded query, as ranking uses them.

@@ -11,11 +11,13 @@ import bisect
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 from .lexical.tokens import EN_STOP
 from .normalise import normalise, normalise_with_map, strip_pinyin
-from .types import Explanation, IndustryRelation
+from .reasons import render_all, summary
+from .types import Explanation, IndustryRelation, Reason
 
 __all__ = ["matched_terms", "split_sentences", "build_explanation", "GENERIC_TERMS"]
 
@@ -274,54 +276,23 @@ def matched_terms(
     return out
 
 
-# demand terms named in a summary (the Explanation keeps them all)
-DEMAND_SHOWN = 5
-
-_LEVEL_ZH = {"class": "同小类", "group": "同中类", "division": "同大类", "none": "行业无直接关联"}
-
-
-def industry_line(rel: IndustryRelation) -> str:
-    if rel.level == "none":
-        line = _LEVEL_ZH["none"]
-        if rel.company_code:
-            line += f"（企业 {rel.company_code} {rel.company_code_name or ''}".rstrip() + "）"
-    else:
-        line = f"{_LEVEL_ZH[rel.level]} {rel.company_code} {rel.company_code_name or ''}".rstrip()
-    if rel.inferred and rel.company_code:
-        line += "［行业代码由文本推断］"
-    return line
-
-
 def build_explanation(
     terms: Sequence[str],
     evidence: str | None,
     industry: IndustryRelation,
-    why_not: Sequence[str],
+    reasons: Sequence[Reason],
     cross_lingual: bool,
     demand: Sequence[str] = (),
 ) -> Explanation:
-    pieces = []
-    if demand:
-        shown = "、".join(demand[:DEMAND_SHOWN]) + ("…" if len(demand) > DEMAND_SHOWN else "")
-        pieces.append("需求：" + shown)
-    if terms:
-        pieces.append("匹配：" + "、".join(terms[:4]))
-    elif cross_lingual:
-        pieces.append("跨语言语义匹配")
-    pieces.append(industry_line(industry))
-    if evidence:
-        shown = evidence if len(evidence) <= 60 else evidence[:58] + "…"
-        pieces.append(f"证据：「{strip_pinyin(shown)}」")
-    if cross_lingual and terms:
-        pieces.append("跨语言匹配")
-    for w in why_not:
-        pieces.append("⚠ " + w)
-    return Explanation(
+    """A pair's explanation; ``why_not`` and ``summary`` are its Chinese rendering
+    (:mod:`matcher.reasons` renders it in other languages from the same fields)."""
+    ex = Explanation(
         matched_terms=tuple(terms),
         evidence=evidence,
         industry=industry,
-        why_not=tuple(why_not),
+        why_not=tuple(render_all(reasons, "zh")),
         cross_lingual=cross_lingual,
-        summary="；".join(pieces),
         demand=tuple(demand),
+        reasons=tuple(reasons),
     )
+    return replace(ex, summary=summary(ex, "zh"))

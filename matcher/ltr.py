@@ -33,7 +33,7 @@ from .errors import DataError
 from .evaluate import ndcg_at_k
 from .folders import replace_folder
 from .fuse import minmax
-from .types import FEEDBACK_STAGES, SCORE_PARTS, Company, FeedbackStage, Scenario
+from .types import FEEDBACK_STAGES, SCORE_PARTS, Company, FeedbackStage, Reason, Scenario
 
 __all__ = [
     "STAGE_GRADES",
@@ -140,7 +140,7 @@ class LearnedRanker:
         companies: Sequence[Company],
         parts: Mapping[str, np.ndarray],
         raw: Mapping[str, np.ndarray],
-        fails: Sequence[Sequence[str]],
+        fails: Sequence[Sequence[Reason]],
     ) -> np.ndarray:
         return pair_features(scenarios, companies, parts, raw, fails, self.cities, self.families)
 
@@ -212,7 +212,7 @@ def pair_features(
     companies: Sequence[Company],
     parts: Mapping[str, np.ndarray],
     raw: Mapping[str, np.ndarray],
-    fails: Sequence[Sequence[str]],
+    fails: Sequence[Sequence[Reason]],
     cities: Sequence[str],
     families: Sequence[str],
 ) -> np.ndarray:

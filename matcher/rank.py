@@ -29,7 +29,7 @@ from .explain import build_explanation, matched_terms
 from .fuse import fuse
 from .industry import code_level, explain_overlap, industry_table, relation
 from .normalise import strip_pinyin
-from .types import QUERY_SCALED, Company, Explanation, IndustryRelation, Match, Scenario
+from .types import QUERY_SCALED, Company, Explanation, IndustryRelation, Match, Reason, Scenario
 
 __all__ = ["Ranker", "Reranker", "Fused", "Explainer", "Pair", "unexplained"]
 
@@ -51,7 +51,7 @@ class Reranker(Protocol):
         companies: Sequence[Company],
         parts: Mapping[str, np.ndarray],
         raw: Mapping[str, np.ndarray],
-        fails: Sequence[Sequence[str]],
+        fails: Sequence[Sequence[Reason]],
     ) -> np.ndarray: ...
 
     def predict(self, x: np.ndarray) -> np.ndarray: ...
@@ -61,13 +61,15 @@ class Reranker(Protocol):
         ...
 
 
+# builds a pair's explanation from its states and failed conditions
+Explain = Callable[[ScenarioState, CompanyState, Sequence[Reason]], Explanation]
 # where the ``absolute`` scale maps dense and lexical to 1: both are cosines
 ABSOLUTE_CEILING: dict[str, float] = {"dense": 1.0, "lexical": 1.0}
 # what a Match carries where no explanation is built (the nightly batch's compact firm rows)
 UNEXPLAINED = Explanation(matched_terms=(), evidence=None, industry=IndustryRelation("none"))
 
 
-def unexplained(s: ScenarioState, c: CompanyState, fails: Sequence[str]) -> Explanation:
+def unexplained(s: ScenarioState, c: CompanyState, fails: Sequence[Reason]) -> Explanation:
     """An ``explain`` for :meth:`Ranker.rank` that builds nothing."""
     return UNEXPLAINED
 
@@ -101,7 +103,7 @@ class Explainer:
         self._informative.clear()
         self._classes.clear()
 
-    def explain(self, s: ScenarioState, c: CompanyState, fails: Sequence[str]) -> Explanation:
+    def explain(self, s: ScenarioState, c: CompanyState, fails: Sequence[Reason]) -> Explanation:
         profile = c.company.description
         key = (s.query.matched_text, s.scenario.keywords, c.company.text())
         terms = self._terms.get(key)
@@ -197,7 +199,7 @@ class Ranker:
         self,
         pairs: Sequence[Pair],
         raw: Mapping[str, np.ndarray],
-        fails: Sequence[Sequence[str]],
+        fails: Sequence[Sequence[Reason]],
         floor: Mapping[str, float | np.ndarray] | None = None,
         ceiling: Mapping[str, float] | None = None,
     ) -> Fused:
@@ -250,7 +252,7 @@ class Ranker:
         pairs: Sequence[Pair],
         parts: Mapping[str, np.ndarray],
         raw: Mapping[str, np.ndarray],
-        fails: Sequence[Sequence[str]],
+        fails: Sequence[Sequence[Reason]],
     ) -> np.ndarray:
         """The re-ranker's part for each pair, in [0, 1]."""
         assert self.reranker is not None
@@ -295,11 +297,12 @@ class Ranker:
         self,
         pairs: Sequence[Pair],
         fused: Fused,
-        fails: Sequence[Sequence[str]],
+        fails: Sequence[Sequence[Reason]],
         chosen: Sequence[int],
         collapse: bool,
         pinned: Sequence[str] = (),
-        explain: Callable[[ScenarioState, CompanyState, Sequence[str]], Explanation] | None = None,
+        explain: Callable[[ScenarioState, CompanyState, Sequence[Reason]], Explanation]
+        | None = None,
     ) -> list[Match]:
         """One :class:`Match` per chosen pair, ranked 1.. in the given order."""
         explain = explain or self.explainer.explain
@@ -332,13 +335,14 @@ class Ranker:
         self,
         pairs: Sequence[Pair],
         raw: Mapping[str, np.ndarray],
-        fails: Sequence[Sequence[str]],
+        fails: Sequence[Sequence[Reason]],
         top_k: int,
         collapse: bool,
         pinned: Sequence[str] = (),
         floor: Mapping[str, float | np.ndarray] | None = None,
         ceiling: Mapping[str, float] | None = None,
-        explain: Callable[[ScenarioState, CompanyState, Sequence[str]], Explanation] | None = None,
+        explain: Callable[[ScenarioState, CompanyState, Sequence[Reason]], Explanation]
+        | None = None,
         min_score: float | None = None,
     ) -> list[Match]:
         """Fuse, order and build: the ranked top ``top_k`` of ``pairs`` (those scoring at least

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .constraints import hard_failures, structured_score
+from .constraints import failed_conditions, structured_score
 from .corpus import CompanyState, Corpus, ScenarioState
 from .industry import relation, unpack
-from .types import SCORE_PARTS
+from .types import SCORE_PARTS, Reason
 
 __all__ = ["Scorer", "Raw", "dense_combine"]
 
@@ -75,7 +75,7 @@ class Scorer:
     # ------------------------------------------------------------------ one scenario, many firms
     def parts(
         self, st: ScenarioState, ids: Sequence[str]
-    ) -> tuple[list[CompanyState], Raw, list[list[str]]]:
+    ) -> tuple[list[CompanyState], Raw, list[list[Reason]]]:
         """Raw parts of firms for a scenario, with the firms' states and their failures."""
         corpus = self.corpus
         states = [corpus.companies[i] for i in ids]
@@ -114,7 +114,7 @@ class Scorer:
 
     def _compute(
         self, st: ScenarioState, ids: Sequence[str], states: Sequence[CompanyState]
-    ) -> tuple[Raw, list[list[str]]]:
+    ) -> tuple[Raw, list[list[Reason]]]:
         doc_sims = self.corpus.doc_vectors(ids) @ st.vector
         dense = dense_combine(doc_sims, self.best_sentence(states, st.vector, doc_sims))
         lexical = np.asarray((self.corpus.lexical_rows(ids) @ st.lex.T).todense()).ravel()
@@ -146,16 +146,16 @@ class Scorer:
     @staticmethod
     def bounded(
         scen: Sequence[ScenarioState], comp: Sequence[CompanyState]
-    ) -> tuple[Raw, list[list[str]]]:
+    ) -> tuple[Raw, list[list[Reason]]]:
         """Keyword, industry and structured parts and hard-constraint failures of pairs."""
         keyword = np.zeros(len(scen))
         structured = np.zeros(len(scen))
-        fails: list[list[str]] = []
+        fails: list[list[Reason]] = []
         for k, (s, c) in enumerate(zip(scen, comp, strict=True)):
             if s.keywords:
                 keyword[k] = sum(map(c.has_keyword, s.keywords)) / len(s.keywords)
             structured[k] = structured_score(s.scenario, c.company, c.strength)
-            fails.append(hard_failures(s.scenario, c.company))
+            fails.append(failed_conditions(s.scenario, c.company))
         industry = industry_part(scen, comp)
         return {"keyword": keyword, "industry": industry, "structured": structured}, fails
 
@@ -166,7 +166,7 @@ class Scorer:
         doc_vec: np.ndarray,
         lex_row: sp.csr_matrix,
         states: Sequence[ScenarioState],
-    ) -> tuple[Raw, list[list[str]]]:
+    ) -> tuple[Raw, list[list[Reason]]]:
         """Raw parts of one firm (stored or transient) against scenarios."""
         svecs, lex_m = self._stack(states)
         doc_sims = svecs @ doc_vec

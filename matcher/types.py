@@ -32,6 +32,9 @@ __all__ = [
     "Company",
     "IndustryRelation",
     "Explanation",
+    "Reason",
+    "ReasonCode",
+    "REASON_CODES",
     "Match",
     "CHAIN_POSITIONS",
 ]
@@ -159,6 +162,20 @@ class IndustryRelation:
     inferred: bool = False
 
 
+# a failed hard condition of a pair, as a code (its numbers in ``Reason.params``)
+ReasonCode = Literal["space_exceeds", "investment_below"]
+REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A failed condition: a code plus its numbers, rendered per language by
+    :mod:`matcher.reasons` (UI, exports, snapshots keep the code, not a sentence)."""
+
+    code: ReasonCode
+    params: dict[str, float] = field(default_factory=dict, hash=False)
+
+
 @dataclass(frozen=True)
 class Explanation:
     """Why a pair matched: evidence a recruiter can check against the texts; ``demand``: what
@@ -167,10 +184,11 @@ class Explanation:
     matched_terms: tuple[str, ...]
     evidence: str | None
     industry: IndustryRelation
-    why_not: tuple[str, ...] = ()
+    why_not: tuple[str, ...] = ()  # ``reasons`` rendered in Chinese (kept for API clients)
     cross_lingual: bool = False
-    summary: str = ""
+    summary: str = ""  # Chinese; ``matcher.reasons.summary(explanation, lang)`` for others
     demand: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()  # the failed conditions, structured
 
 
 @dataclass(frozen=True)

@@ -15,55 +15,68 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from matcher.reasons import Lang, render_all, summary
 from matcher.types import Company, Match
 
-PART_NAMES = {
-    "dense": "语义相似",
-    "lexical": "词汇相似",
-    "keyword": "关键词",
-    "industry": "行业关系",
-    "structured": "结构匹配",
+PART_NAMES = {  # part → (Chinese, English) header
+    "dense": ("语义相似", "Semantic"),
+    "lexical": ("词汇相似", "Lexical"),
+    "keyword": ("关键词", "Keywords"),
+    "industry": ("行业关系", "Industry"),
+    "structured": ("结构匹配", "Structured"),
 }
-HEADERS = [
-    "排名",
-    "企业ID",
-    "企业名称",
-    "总分",
+_HEADERS: list[tuple[str, str]] = [
+    ("排名", "Rank"),
+    ("企业ID", "Firm ID"),
+    ("企业名称", "Firm"),
+    ("总分", "Score"),
     *PART_NAMES.values(),
-    "匹配词",
-    "依据",
-    "不符合项",
-    "说明",
-    "城市",
-    "行业代码",
-    "注册资本(万元)",
-    "所需空间(m²)",
-    "拟投资(亿元)",
-    "跟进阶段",
-    "企业意向",
-    "统一社会信用代码",
-    "联系人",
-    "电话",
-    "邮箱",
-    "置顶",
+    ("匹配词", "Matched terms"),
+    ("依据", "Evidence"),
+    ("不符合项", "Failed conditions"),
+    ("说明", "Summary"),
+    ("城市", "City"),
+    ("行业代码", "Industry codes"),
+    ("注册资本(万元)", "Registered capital (10k CNY)"),
+    ("所需空间(m²)", "Space needed (m²)"),
+    ("拟投资(亿元)", "Intended investment (100M CNY)"),
+    ("跟进阶段", "Stage"),
+    ("企业意向", "Company interest"),
+    ("统一社会信用代码", "Credit code"),
+    ("联系人", "Contact"),
+    ("电话", "Phone"),
+    ("邮箱", "Email"),
+    ("置顶", "Pinned"),
 ]
+HEADERS = [zh for zh, _ in _HEADERS]
+HEADERS_EN = [en for _, en in _HEADERS]
+
+
+def headers(lang: Lang) -> list[str]:
+    return HEADERS_EN if lang == "en" else HEADERS
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STAGE_NAMES = {
-    "shortlisted": "入围",
-    "contacted": "已联系",
-    "visited": "已走访",
-    "signed": "已签约",
-    "rejected": "不合适",
+    "shortlisted": ("入围", "shortlisted"),
+    "contacted": ("已联系", "contacted"),
+    "visited": ("已走访", "visited"),
+    "signed": ("已签约", "signed"),
+    "rejected": ("不合适", "rejected"),
 }
 FILTER_NAMES = {
-    "industry_prefix": "行业代码",
-    "city": "城市",
-    "min_capital_wan": "注册资本不低于(万元)",
-    "space_min_m2": "所需空间≥(m²)",
-    "space_max_m2": "所需空间≤(m²)",
-    "chain_position": "产业链环节",
-    "certifications": "资质",
+    "industry_prefix": ("行业代码", "industry code"),
+    "city": ("城市", "city"),
+    "min_capital_wan": ("注册资本不低于(万元)", "min. capital (10k CNY)"),
+    "space_min_m2": ("所需空间≥(m²)", "space ≥ (m²)"),
+    "space_max_m2": ("所需空间≤(m²)", "space ≤ (m²)"),
+    "chain_position": ("产业链环节", "chain position"),
+    "certifications": ("资质", "certifications"),
 }
+
+
+def _pick(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[1] if lang == "en" else pair[0]
 
 
 @dataclass(frozen=True)
@@ -76,24 +89,30 @@ class ExportInfo:
     rows: int
     limit: int  # the most rows an export holds; ``rows == limit`` means there may be more
     filters: Mapping[str, Any] = field(default_factory=dict)
+    lang: Lang = "zh"
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     def filter_text(self) -> str:
         parts = []
         for k, v in self.filters.items():
             shown = "、".join(v) if isinstance(v, (list, tuple)) else v
-            parts.append(f"{FILTER_NAMES.get(k, k)}={shown}")
-        return "；".join(parts) or "无"
+            name = _pick(FILTER_NAMES[k], self.lang) if k in FILTER_NAMES else k
+            parts.append(f"{name}={shown}")
+        return ("；" if self.lang == "zh" else "; ").join(parts) or _pick(("无", "none"), self.lang)
 
     def lines(self) -> list[tuple[str, str]]:
-        more = "（已达上限，可能还有更多）" if self.rows >= self.limit else ""
-        return [
-            ("场景", f"{self.scenario_id} {self.title}"),
-            ("行数", f"{self.rows}{more}"),
-            ("行数上限", str(self.limit)),
-            ("筛选条件", self.filter_text()),
-            ("导出时间(UTC)", self.at.strftime("%Y-%m-%d %H:%M")),
+        en = self.lang == "en"
+        more = ""
+        if self.rows >= self.limit:
+            more = " (the limit: there may be more)" if en else "（已达上限，可能还有更多）"
+        rows = [
+            (("场景", "Scenario"), f"{self.scenario_id} {self.title}"),
+            (("行数", "Rows"), f"{self.rows}{more}"),
+            (("行数上限", "Row limit"), str(self.limit)),
+            (("筛选条件", "Filters"), self.filter_text()),
+            (("导出时间(UTC)", "Exported (UTC)"), self.at.strftime("%Y-%m-%d %H:%M")),
         ]
+        return [(_pick(k, self.lang), v) for k, v in rows]
 
 
 def download_headers(filename: str) -> dict[str, str]:
@@ -118,6 +137,7 @@ def rows(
     companies: dict[str, Company],
     stages: Mapping[str, str] | None = None,
     interested: Mapping[str, str | None] | None = None,
+    lang: Lang = "zh",
 ) -> list[list[Any]]:
     """The export's rows, values as stored (each format makes them safe its own way);
     ``stages``: each firm's latest follow-up stage, ``interested``: the firms that marked
@@ -137,23 +157,28 @@ def rows(
                 *(round(m.parts.get(k, 0.0), 4) for k in PART_NAMES),
                 "、".join(m.explanation.matched_terms),
                 m.explanation.evidence or "",
-                "；".join(m.explanation.why_not),
-                m.explanation.summary,
+                ("；" if lang == "zh" else "; ").join(render_all(m.explanation.reasons, lang)),
+                summary(m.explanation, lang),
                 (c.city if c else "") or "",
                 "、".join(c.industry_codes) if c else "",
                 c.registered_capital_wan if c and c.registered_capital_wan is not None else "",
                 c.space_needed_m2 if c and c.space_needed_m2 is not None else "",
                 c.intended_investment_yi if c and c.intended_investment_yi is not None else "",
-                STAGE_NAMES.get(stages.get(m.company_id, ""), ""),
-                ("有意向" + (f"：{note}" if note else "")) if m.company_id in interested else "",
+                _pick(STAGE_NAMES[stages[m.company_id]], lang) if m.company_id in stages else "",
+                _interest(note, lang) if m.company_id in interested else "",
                 (c.credit_code if c else "") or "",
                 contact.get("name", ""),
                 contact.get("phone", ""),
                 contact.get("email", ""),
-                "是" if m.pinned else "",
+                _pick(("是", "yes"), lang) if m.pinned else "",
             ]
         )
     return out
+
+
+def _interest(note: str | None, lang: Lang) -> str:
+    said = _pick(("有意向", "interested"), lang)
+    return said + (_pick(("：", ": "), lang) + note if note else "")
 
 
 def to_csv(table: list[list[Any]], info: ExportInfo) -> bytes:
@@ -161,8 +186,9 @@ def to_csv(table: list[list[Any]], info: ExportInfo) -> bytes:
     cell; readers skip it as a comment), then the header and the rows."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["# " + "；".join(f"{k}：{v}" for k, v in info.lines())])
-    writer.writerow(HEADERS)
+    colon, sep = ("：", "；") if info.lang == "zh" else (": ", "; ")
+    writer.writerow(["# " + sep.join(f"{k}{colon}{v}" for k, v in info.lines())])
+    writer.writerow(headers(info.lang))
     writer.writerows([safe_cell(v) for v in r] for r in table)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
@@ -181,7 +207,7 @@ def to_xlsx(table: list[list[Any]], info: ExportInfo) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = (safe_sheet_title(info.title) or "匹配结果")[:31]
-    ws.append(HEADERS)
+    ws.append(headers(info.lang))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in table:
@@ -194,7 +220,7 @@ def to_xlsx(table: list[list[Any]], info: ExportInfo) -> bytes:
     widths = {"C": 30, "M": 60, "N": 40, "O": 50}
     for col, w in widths.items():
         ws.column_dimensions[col].width = w
-    about = wb.create_sheet("导出说明")
+    about = wb.create_sheet(_pick(("导出说明", "About this export"), info.lang))
     for k, v in info.lines():
         about.append([k, v])
     for row in about.iter_rows():

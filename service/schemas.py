@@ -318,14 +318,25 @@ class IndustryPublic(BaseModel):
     inferred: bool = False
 
 
+class ReasonPublic(BaseModel):
+    code: str = Field(description="space_exceeds | investment_below")
+    params: dict[str, float] = Field(description="the numbers the reason names")
+
+
 class ExplanationPublic(BaseModel):
     matched_terms: list[str]
     evidence: str | None
     industry: IndustryPublic
-    why_not: list[str] = []
+    why_not: list[str] = Field(
+        default_factory=list, description="the failed conditions in Chinese (see reasons)"
+    )
     cross_lingual: bool = False
-    summary: str = ""
+    summary: str = Field("", description="one line, in Chinese")
     demand: list[str] = []
+    reasons: list[ReasonPublic] = Field(
+        default_factory=list,
+        description="the failed conditions as codes with numbers, for rendering in any language",
+    )
 
 
 class MatchPublic(BaseModel):

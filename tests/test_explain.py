@@ -6,7 +6,8 @@ import sys
 
 from matcher.explain import build_explanation, matched_terms, split_sentences
 from matcher.normalise import normalise
-from matcher.types import IndustryRelation
+from matcher.reasons import industry_line, render, summary
+from matcher.types import IndustryRelation, Reason
 
 
 def test_split_sentences_is_verbatim_and_joins_fragments():
@@ -41,10 +42,41 @@ def test_informative_filter_is_applied():
 
 def test_summary_lists_terms_industry_evidence_and_why_not():
     rel = IndustryRelation("group", "3843", "3841", "铅蓄电池制造", inferred=True)
-    ex = build_explanation(["储能"], "我們做(zuò)儲能。", rel, ["所需用地超过场景可提供"], False)
+    space = Reason("space_exceeds", {"need": 30000.0, "offered": 20000.0})
+    ex = build_explanation(["储能"], "我們做(zuò)儲能。", rel, [space], False)
     assert "匹配：储能" in ex.summary and "同中类 3843" in ex.summary
-    assert "推断" in ex.summary and "⚠ 所需用地" in ex.summary
+    assert (
+        "推断" in ex.summary
+        and "⚠ 所需用地/厂房 30,000 m² 超过场景可提供的 20,000 m²" in ex.summary
+    )
     assert "(zuò)" not in ex.summary and ex.evidence == "我們做(zuò)儲能。"
+    assert ex.reasons == (space,) and ex.why_not == (render(space, "zh"),)
+
+
+def test_reasons_and_summaries_render_per_language():
+    """Failed conditions are codes with numbers in the Match; every reader gets them in their
+    language, while matched terms and evidence stay as the texts have them."""
+    rel = IndustryRelation("class", "3841", "3841", "锂离子电池制造")
+    money = Reason("investment_below", {"invest": 0.63, "minimum": 2.0})
+    ex = build_explanation(["储能变流器"], "主营储能变流器。", rel, [money], False, demand=["PCS"])
+    assert render(money, "zh") == "拟投资 0.63 亿元，低于场景要求的最低 2 亿元"
+    assert render(money, "en") == (
+        "intends to invest 0.63 × 100M CNY, below the scenario's minimum of 2"
+    )
+    assert summary(ex, "en") == (  # only the texts' own words stay Chinese
+        "Sought: PCS; Matched: 储能变流器; same class 3841 锂离子电池制造; "
+        "Evidence: “主营储能变流器。”; ⚠ intends to invest 0.63 × 100M CNY, below the "
+        "scenario's minimum of 2"
+    )
+    assert summary(ex, "zh") == ex.summary
+    inferred = IndustryRelation("none", "5184", None, "计算机批发", inferred=True)
+    assert industry_line(inferred, "en") == (
+        "no direct industry link (firm 5184 计算机批发) [code inferred from the text]"
+    )
+    assert (
+        industry_line(inferred, "zh")
+        == "行业无直接关联（企业 5184 计算机批发）［行业代码由文本推断］"
+    )
 
 
 def test_shared_substrings_are_cut_at_whole_words():

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from matcher.rank import Ranker
+from matcher.types import Reason
 
 
 def _pairs(engine, ids, sid="S1"):
@@ -35,7 +36,7 @@ def test_order_is_score_then_firm_id_and_pins_come_first(small_engine):
 def test_filter_mode_drops_failing_pairs_and_flag_mode_subtracts_the_penalty(small_engine):
     ids = ["T01", "T02"]
     pairs = _pairs(small_engine, ids)
-    fails = [["space"], []]
+    fails = [[Reason("space_exceeds", {"need": 2.0, "offered": 1.0})], []]
     flag = Ranker(small_engine.config, small_engine.corpus, small_engine.explainer)
     matches = flag.rank(pairs, _raw([0.9, 0.5], 2), fails, top_k=5, collapse=False)
     penalty = small_engine.config.constraints.penalty

@@ -50,7 +50,7 @@ from ..ltr import (
     vocabularies,
 )
 from ..rank import Ranker, unexplained
-from ..types import QUERY_SCALED, Company, Match, Scenario
+from ..types import QUERY_SCALED, Company, Match, Reason, Scenario
 from .erase import Tombstone, drop_from_input, erase_snapshot_folder
 from .executor import Executor
 from .snapshot import diff_snapshots, read_snapshot, write_snapshot
@@ -218,7 +218,7 @@ class ScoreWorker:
         firms = [corpus.companies[i] for i in ids]
         n, s_count = len(ids), len(self.scenario_ids)
         bounded_all: dict[str, np.ndarray] = {}
-        fails_all: list[list[list[str]]] = []
+        fails_all: list[list[list[Reason]]] = []
         per_scen_ids: list[list[str]] = []
         per_scen_scores: list[list[float]] = []
         for j, sid in enumerate(self.scenario_ids):

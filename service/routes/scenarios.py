@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile, statu
 from sqlalchemy.orm import Session
 
 from matcher.constraints import Filters
+from matcher.reasons import Lang
 from matcher.types import ChainPosition
 
 from .. import catalogue_drafts, exports, store
@@ -233,6 +234,7 @@ def export_matches(
     top_k: int,
     f: Filters,
     fmt: str,
+    lang: Lang = "zh",
 ) -> Response:
     """The filtered ranking (its first ``top_k``) as a CSV or XLSX download with each firm's
     follow-up stage and interest; the file and the export's snapshot record the count and
@@ -247,7 +249,9 @@ def export_matches(
     interested = {i.company_id: i.note for i in store.interest_in(session, scenario_id)}
     title = store.get_scenario_row(session, scenario_id).data.get("title_zh", scenario_id)
     chosen = {k: v for k, v in asdict(f).items() if v not in (None, (), [])}
-    info = exports.ExportInfo(scenario_id, title, len(found), top_k, chosen)
+    if lang == "en":
+        title = store.get_scenario_row(session, scenario_id).data.get("title_en") or title
+    info = exports.ExportInfo(scenario_id, title, len(found), top_k, chosen, lang)
     params = {"scenario": scenario_id, "format": fmt, "top_k": top_k, "rows": len(found)}
     params["filters"] = {k: list(v) if isinstance(v, tuple) else v for k, v in chosen.items()}
     store.record_snapshot(session, "export", actor, params, found)
@@ -255,7 +259,7 @@ def export_matches(
         session, actor, "export", "scenario", scenario_id, {"format": fmt, "rows": len(found)}
     )
     session.commit()
-    table = exports.rows(found, companies, stages, interested)
+    table = exports.rows(found, companies, stages, interested, lang)
     if fmt == "csv":
         body = exports.to_csv(table, info)
         media = "text/csv; charset=utf-8"

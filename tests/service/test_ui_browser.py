@@ -278,11 +278,36 @@ def test_company_key_cannot_open_recruiter_pages(chromium, site):
     base, keys, _ = site
     context, page = signed_in(chromium, base, keys.company, "/ui/portal")
     assert page.locator("a[href='/ui/search']").count() == 0  # not offered in the menu
-    for path in ("/ui/scenarios/S01", "/ui/search?q=储能", "/ui/runs", "/ui/runs/1"):
+    for path in ("/ui/search?q=储能", "/ui/runs", "/ui/runs/1", "/ui/pipeline"):
         response = page.goto(path)
         assert response.status == 403, path
         assert "无权访问此页面" in page.inner_text("#error-message")
-        assert page.locator("article.match").count() == 0
+        assert page.locator("article.match, .rrow").count() == 0
+    context.close()
+
+
+def test_a_company_marks_interest_and_the_recruiter_sees_it(chromium, site, shots):
+    from playwright.sync_api import expect
+
+    base, keys, _ = site
+    context, page = signed_in(chromium, base, keys.company, "/ui/portal")
+    page.goto("/ui/catalogue")
+    page.click("a[href='/ui/scenarios/S01']")  # a company opens any open scenario's text
+    page.wait_for_url("**/ui/scenarios/S01")
+    assert page.locator(".rrow, #compare-button").count() == 0  # no ranked firms
+    page.fill("#int-note", "可提供储能变流器样机，欢迎走访")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the submit button, by keyboard
+    page.wait_for_url("**/ui/scenarios/S01?interest=saved")
+    expect(page.locator("#interest-state")).to_contain_text("可提供储能变流器样机")
+    page.screenshot(path=shots / "company-interest.png", full_page=False)
+    context.close()
+
+    context, page = signed_in(chromium, base, keys.recruiter, "/ui/catalogue")
+    page.goto("/ui/scenarios/S01")
+    expect(page.locator("#interested")).to_contain_text("可提供储能变流器样机")
+    page.goto("/ui/pipeline/S01")
+    expect(page.locator(".col-interest")).to_contain_text("可提供储能变流器样机")
     context.close()
 
 

@@ -8,13 +8,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.constraints import Filters, hard_failures
+from matcher.constraints import Filters
 from matcher.normalise import strip_pinyin
+from matcher.reasons import render_all
 from matcher.types import CHAIN_POSITIONS, Company, Match
 
 from ... import store
 from ...errors import NotFound, ServiceError
-from ...models import CompanyRow, ScenarioRow
+from ...models import CompanyRow
 from ...routes.common import filters_of
 from ...schemas import SearchFilters
 from .. import views
@@ -66,18 +67,14 @@ def _profiles(session: Session, ids: list[str]) -> dict[str, Company]:
     return out
 
 
-def cards(
-    matches: list[Match], session: Session, lang: str, scenario: ScenarioRow | None = None
-) -> list[dict[str, Any]]:
-    """What each result card shows: bars, highlighted profile, failed constraints."""
+def cards(matches: list[Match], session: Session, lang: str) -> list[dict[str, Any]]:
+    """What each result card shows: bars, highlighted profile, failed conditions in the
+    reader's language, evidence in clean form."""
     profiles = _profiles(session, [m.company_id for m in matches])
-    domain = store.scenario_of(scenario) if scenario is not None else None
     out = []
     for m in matches:
         company = profiles.get(m.company_id)
-        why_not = list(m.explanation.why_not)
-        if lang != "zh" and domain is not None and company is not None:
-            why_not = hard_failures(domain, company, lang)
+        why_not = render_all(m.explanation.reasons, "en" if lang == "en" else "zh")
         text = company.text() if company else ""
         evidence = m.explanation.evidence or ""
         clean = strip_pinyin(evidence)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from matcher.constraints import Filters
 from matcher.errors import ScenarioClosedError
+from matcher.reasons import Lang
 from matcher.types import FEEDBACK_STAGES, Company, Match
 
 from ... import store
@@ -117,7 +118,7 @@ def scenario_page(
     rows = table.rows_of(matches, companies, latest, interest, settings.stale_days, now)
     sort, descending = table.sort_of(params)
     shown, pages = table.paginate(table.sort_rows(rows, sort, descending), params.get("page"), size)
-    details = {c["m"].company_id: c for c in cards([r.m for r in shown], session, lang, row)}
+    details = {c["m"].company_id: c for c in cards([r.m for r in shown], session, lang)}
     query = urlencode({k: v for k, v in params.items() if k in FILTER_FIELDS and v})
     parent = session.get(ScenarioRow, row.parent_id) if row.parent_id else None
     controls = store.control_rows(session, scenario_id)
@@ -195,7 +196,7 @@ def compare(
             problem_text = t("cmp.missing", ids="、".join(missing), n=settings.table_rows)
         else:
             picked = [by_id[c] for c in chosen]
-            found = cards(picked, session, lang, row)
+            found = cards(picked, session, lang)
             latest = store.latest_feedback(session, scenario_id, chosen)
             interest = {i.company_id: i for i in store.interest_in(session, scenario_id)}
             for c in found:
@@ -298,7 +299,10 @@ def export(
     if errors:
         raise Conflict("; ".join(f"{k}: {v}" for k, v in errors.items()))
     limit = request.app.state.settings.max_export_rows  # every filtered row, up to this
-    return export_matches(scenario_id, ws.principal.actor, session, holder, limit, filters, fmt)
+    lang: Lang = "en" if lang_of(request) == "en" else "zh"
+    return export_matches(
+        scenario_id, ws.principal.actor, session, holder, limit, filters, fmt, lang
+    )
 
 
 @router.post("/feedback")
