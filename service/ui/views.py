@@ -101,7 +101,7 @@ def field_errors(
 @dataclass(frozen=True)
 class Heatmap:
     scenarios: list[tuple[str, str]]  # (id, title)
-    firms: list[tuple[str, str]]  # (id, name)
+    firms: list[tuple[str, str, str]]  # (id, full name, short name for the column)
     cells: dict[tuple[str, str], tuple[float, int]]  # (scenario, firm) -> (score, rank)
     low: float
     high: float
@@ -111,6 +111,19 @@ class Heatmap:
         span = self.high - self.low
         x = (score - self.low) / span if span > 0 else 1.0
         return round(92 - 57 * x)
+
+
+_LEGAL_FORMS = re.compile(
+    r"(股份有限公司|有限责任公司|有限公司|集团|,? (Co\.,? )?Ltd\.?|,? Inc\.?|,? LLC|,? GmbH|,? AB)$",
+    re.IGNORECASE,
+)
+
+
+def short_name(name: str, limit: int = 10) -> str:
+    """A firm's name short enough for a heatmap column: the legal form dropped, then cut to
+    ``limit`` characters with an ellipsis (the page shows the full name on hover)."""
+    short = _LEGAL_FORMS.sub("", name.strip()).strip(" ,") or name
+    return short if len(short) <= limit else short[: limit - 1] + "…"
 
 
 def heatmap(
@@ -136,7 +149,7 @@ def heatmap(
     scores = [v[0] for v in cells.values()]
     return Heatmap(
         scenarios=[(s, titles.get(s, s)) for s in scenario_ids],
-        firms=[(c, names.get(c, c)) for c in firms],
+        firms=[(c, names.get(c, c), short_name(names.get(c, c))) for c in firms],
         cells=cells,
         low=min(scores, default=0.0),
         high=max(scores, default=1.0),

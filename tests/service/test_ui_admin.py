@@ -293,22 +293,22 @@ def test_admin_previews_fixes_and_applies_a_catalogue_then_imports_in_a_browser(
 ):
     """Chromium: a catalogue with an error → the preview lists it → the fixed file →
     apply; a CSV import whose page refreshes itself until the report is there. Screenshots
-    go to ``docs/screenshots/admin_*.png``."""
+    go where the other browser tests put theirs (``MATCHER_SCREENSHOTS``; docs/screenshots
+    holds a committed set)."""
     from pathlib import Path
 
     from service import auth
     from service.app import create_app
     from service.db import transaction
 
-    from ..conftest import ROOT
     from .conftest import live_server, make_settings
-    from .test_ui_browser import ARGS, CHROMIUM, _missing
+    from .test_ui_browser import ARGS, CHROMIUM, _missing, shots_folder
 
     if _missing():
         pytest.skip(_missing())
     from playwright.sync_api import sync_playwright
 
-    shots = ROOT / "docs" / "screenshots"
+    shots = shots_folder()
     bad = copy.deepcopy(SMALL)
     bad["opportunities"][0]["value_yi"] = "很多"
     del bad["opportunities"][1]["title_zh"]

@@ -63,6 +63,12 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def shots() -> Path:
+    return shots_folder()
+
+
+def shots_folder() -> Path:
+    """Where browser tests save screenshots: ``MATCHER_SCREENSHOTS`` (set it to
+    docs/screenshots to refresh the committed set), else test-artifacts/screenshots."""
     folder = Path(os.environ.get("MATCHER_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -115,10 +121,14 @@ def site(chromium, tmp_path_factory, cache_dir) -> Iterator[tuple[str, Keys, obj
         yield base.replace("127.0.0.1", "localhost"), keys, app
 
 
-def signed_in(chromium, base: str, key: str, home: str):
-    """A new browser context signed in with ``key`` through the sign-in form, on ``home``."""
+def signed_in(chromium, base: str, key: str, home: str, bypass_csp: bool = False, height=900):
+    """A new browser context signed in with ``key`` through the sign-in form, on ``home``;
+    ``bypass_csp`` lets a test inject axe-core (the pages' CSP allows no inline script)."""
     context = chromium.new_context(
-        base_url=base, viewport={"width": 1366, "height": 900}, locale="zh-CN"
+        base_url=base,
+        viewport={"width": 1366, "height": height},
+        locale="zh-CN",
+        bypass_csp=bypass_csp,
     )
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -375,3 +385,122 @@ def test_api_docs_render_under_their_content_security_policy(chromium, site, sho
     page.screenshot(path=shots / "redoc.png")
     assert blocked == []
     context.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.filter(v => ["serious", "critical"].includes(v.impact))
+                .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
+        }"""
+    )
+    return list(found)
+
+
+def test_recruiter_compares_three_firms_and_moves_one_through_the_pipeline(chromium, site, shots):
+    from playwright.sync_api import expect
+
+    base, keys, app = site
+    context, page = signed_in(chromium, base, keys.recruiter, "/ui/catalogue", height=768)
+    page.goto("/ui/scenarios/S01")
+    visible = page.evaluate(
+        "Array.from(document.querySelectorAll('.rrow'))"
+        ".filter(e => e.getBoundingClientRect().bottom <= innerHeight).length"
+    )
+    assert visible >= 20  # at 1366×768
+    page.screenshot(path=shots / "scenario-table.png")
+    ids = [r.get_attribute("data-company") for r in page.locator(".rrow").all()[:3]]
+    for cid in ids:
+        page.check(f"#sel-{cid}")
+    page.click("#compare-button")
+    page.wait_for_url("**/ui/scenarios/S01/compare?**")
+    heads = page.locator("table.cmp thead th[id^=cmp-]")
+    assert [h.get_attribute("id") for h in heads.all()] == [f"cmp-{c}" for c in ids]
+    page.screenshot(path=shots / "compare.png")
+
+    cid = ids[0]
+    with app.state.sessions() as s:
+        from service.models import FeedbackRow
+
+        before = (
+            s.query(FeedbackRow)
+            .filter(FeedbackRow.scenario_id == "S01", FeedbackRow.company_id == cid)
+            .count()
+        )
+    # record a stage on the scenario page, then move the card on the board and back
+    page.goto("/ui/scenarios/S01")
+    row = page.locator(f"#m-{cid}")
+    row.locator(".rdetail > summary").click()
+    row.locator("button[value=shortlisted]").click()
+    page.locator(f"#fb-{cid} .ok").wait_for()
+    page.goto("/ui/pipeline/S01")
+    card = page.locator(f"#c-S01-{cid}")
+    expect(page.locator("#col-shortlisted")).to_contain_text(cid)
+    card.locator("select[name=stage]").select_option("visited")
+    card.locator("input[name=note]").fill("周五走访")
+    card.locator("button[type=submit]").click()
+    page.wait_for_url("**/ui/pipeline/S01")
+    expect(page.locator("#col-visited")).to_contain_text(cid)
+    expect(page.locator("#col-visited")).to_contain_text("周五走访")
+    page.screenshot(path=shots / "pipeline.png")
+    card = page.locator(f"#c-S01-{cid}")
+    card.locator("select[name=stage]").select_option("contacted")  # and back
+    card.locator("button[type=submit]").click()
+    page.wait_for_url("**/ui/pipeline/S01")
+    expect(page.locator("#col-contacted")).to_contain_text(cid)
+    expect(page.locator(f"#c-S01-{cid}")).to_contain_text(f"{before + 3} 条记录")
+    with app.state.sessions() as s:
+        stages = [
+            r.stage
+            for r in s.query(FeedbackRow)
+            .filter(FeedbackRow.scenario_id == "S01", FeedbackRow.company_id == cid)
+            .order_by(FeedbackRow.id)
+        ]
+    assert stages[-3:] == ["shortlisted", "visited", "contacted"]
+    context.close()
+
+
+def test_pages_have_no_serious_accessibility_violations(chromium, site):
+    """axe-core over every page a role works on, in both languages where the text differs."""
+    base, keys, _ = site
+    problems: dict[str, list[str]] = {}
+    staff_pages = [
+        "/ui/catalogue",
+        "/ui/scenarios/S01",
+        "/ui/scenarios/S01/compare?cid=F0520&cid=F0239",
+        "/ui/pipeline",
+        "/ui/pipeline/S01",
+        "/ui/search?q=储能",
+        "/ui/runs",
+    ]
+    admin_pages = [
+        "/ui/admin",
+        "/ui/admin/keys",
+        "/ui/admin/catalogue",
+        "/ui/admin/imports",
+        "/ui/admin/firms",
+    ]
+    company_pages = ["/ui/portal", "/ui/scenarios/S01", "/ui/catalogue"]
+    for key, home, pages in (
+        (keys.recruiter, "/ui/catalogue", staff_pages),
+        (keys.admin, "/ui/catalogue", admin_pages),
+        (keys.company, "/ui/portal", company_pages),
+    ):
+        context, page = signed_in(chromium, base, key, home, bypass_csp=True)
+        for lang in ("zh", "en"):
+            page.goto(f"/ui/lang/{lang}?next=/ui/catalogue")
+            for path in pages:
+                page.goto(path)
+                if path == "/ui/scenarios/S01" and page.locator(".rdetail").count():
+                    page.locator(".rdetail > summary").first.click()  # a row's card open
+                found = serious_violations(page)
+                if found:
+                    problems[f"{lang} {path}"] = found
+        context.close()
+    assert problems == {}

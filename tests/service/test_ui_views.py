@@ -92,11 +92,22 @@ def test_heatmap_picks_frequent_firms_and_shades_by_score():
     ]
     heat = views.heatmap(entries, {"S1": "一"}, {"A": "甲"}, max_firms=2)
     # A is in two scenarios; C (0.8) beats B (0.7) on mean score among the single ones
-    assert heat.firms == [("A", "甲"), ("C", "C")]
+    assert heat.firms == [("A", "甲", "甲"), ("C", "C", "C")]
     assert heat.scenarios == [("S1", "一"), ("S2", "S2")]  # S3 has none of the shown firms
     assert heat.cells == {("S1", "A"): (0.9, 1), ("S2", "A"): (0.5, 2), ("S2", "C"): (0.8, 1)}
     assert (heat.low, heat.high) == (0.5, 0.9)
     assert heat.shade(0.9) == 35 and heat.shade(0.5) == 92
+
+
+def test_heatmap_columns_name_firms_short_with_the_full_name_kept():
+    assert views.short_name("晋江市恒安卫生材料股份有限公司") == "晋江市恒安卫生材料"
+    assert views.short_name("厦门朗捷电池有限公司") == "厦门朗捷电池"
+    assert views.short_name("Helio Storage GmbH") == "Helio Sto…"
+    assert views.short_name("Voltvik AB") == "Voltvik"
+    assert views.short_name("有限公司") == "有限公司"  # nothing left: the name as it is
+    e = SimpleNamespace(scenario_id="S1", company_id="F1", score=0.5, rank=1)
+    heat = views.heatmap([e], {}, {"F1": "福建省晋江市新能源科技有限公司"})
+    assert heat.firms == [("F1", "福建省晋江市新能源科技有限公司", "福建省晋江市新能源…")]
 
 
 def test_every_message_has_both_languages_and_every_used_key_exists():
@@ -135,13 +146,20 @@ def test_validation_problems_read_in_chinese():
     assert en["description"] == "at most 20000 characters"
 
 
-def test_vendored_htmx_matches_its_recorded_checksum():
-    readme = (UI / "static" / "vendor" / "README.md").read_text()
-    recorded = re.search(r"`htmx.min.js`.*`([0-9a-f]{64})`", readme)
+@pytest.mark.parametrize(
+    "folder,name,marker",
+    [
+        (UI / "static" / "vendor", "htmx.min.js", b"htmx"),
+        (Path(__file__).parent / "vendor", "axe.min.js", b"axe"),
+    ],
+)
+def test_vendored_files_match_their_recorded_checksums(folder, name, marker):
+    readme = (folder / "README.md").read_text()
+    recorded = re.search(rf"`{re.escape(name)}`.*`([0-9a-f]{{64}})`", readme)
     assert recorded is not None
-    data = (UI / "static" / "vendor" / "htmx.min.js").read_bytes()
+    data = (folder / name).read_bytes()
     assert hashlib.sha256(data).hexdigest() == recorded.group(1)
-    assert b"htmx" in data[:2000]
+    assert marker in data[:2000]
 
 
 def test_field_errors_key_problems_by_form_field():
