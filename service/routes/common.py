@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import UploadFile
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload  # FastAPI's is a subclass
 
 from matcher.constraints import Filters
 from matcher.places import resolve as resolve_place
@@ -73,7 +73,7 @@ def ranked(
     return list(matches[(page - 1) * top_k : page * top_k])
 
 
-def read_upload(file: UploadFile, limit: int) -> bytes:
+def read_upload(file: StarletteUpload, limit: int) -> bytes:
     """An uploaded file's bytes, refused (413) past ``limit`` without reading further."""
     data = file.file.read(limit + 1)
     if len(data) > limit:

@@ -114,7 +114,8 @@ class Heatmap:
 
 
 _LEGAL_FORMS = re.compile(
-    r"(股份有限公司|有限责任公司|有限公司|集团|,? (Co\.,? )?Ltd\.?|,? Inc\.?|,? LLC|,? GmbH|,? AB)$",
+    r"(股份有限公司|有限责任公司|有限公司|集团"
+    r"|,? (Co\.,? )?Ltd\.?|,? Inc\.?|,? LLC|,? GmbH|,? AB)$",
     re.IGNORECASE,
 )
 

@@ -127,7 +127,7 @@ async def preview_catalogue(request: Request, ws: AdminViewer, settings: Setting
     except ServiceError as exc:
         if status_of(exc) == 403:
             raise
-        ctx = {"error": exc.message}
+        ctx: dict[str, Any] = {"error": exc.message}
         return page(request, "admin_catalogue.html", ctx, ws, status_of(exc))
     token = None
     if pv.report is not None:
