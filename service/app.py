@@ -23,7 +23,7 @@ from .db import make_db, migrate, session_factory
 from .import_jobs import ImportRunner
 from .index import IndexHolder
 from .limits import BodyLimit, HeavyRequests
-from .ratelimit import InFlight, RateLimiter
+from .ratelimit import InFlight, make_limiter
 from .routes import admin, batch, companies, feedback, health, interest, pipeline, scenarios, search
 from .ui import routes as ui_routes
 
@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.limiter = RateLimiter()
+    app.state.limiter = make_limiter(settings.redis_url, settings.redis_prefix)
     app.state.in_flight = InFlight(settings.heavy_per_key, settings.heavy_total)
     errors.install(app)
     for module in (

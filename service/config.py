@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     batch_fault: str | None = Field(
         None, description="tests only: 'stage:point' where a nightly run stops and waits"
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis for rate limits shared by every service process (redis://host:6379/0);"
+        " unset: each process counts its own",
+    )
+    redis_prefix: str = Field(
+        "matcher", description="Redis key prefix: one per deployment sharing a Redis server"
+    )
     rate_limit: int = Field(
         1200, ge=1, le=1_000_000, description="requests per minute per API key (keys may differ)"
     )

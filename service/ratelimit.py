@@ -1,16 +1,34 @@
-"""Per-key request limits, held in this process: a token bucket per API key (requests a
-minute) and a count of heavy requests in flight per key and in all (``InFlight``).
+"""Per-key request limits (requests a minute) and a count of heavy requests in flight per key
+and in all (``InFlight``).
 
-A key may send ``per_minute`` requests in a burst and then ``per_minute / 60`` per second. The
-buckets live in the service process: several processes behind one balancer each allow the
-limit (docs/service.md says so); a shared store (Redis) is the step for that setup.
+Two backends behind one ``take``: ``RateLimiter``, a token bucket per key held in this
+process (a key may send ``per_minute`` requests in a burst, then ``per_minute / 60`` a
+second), and ``RedisRateLimiter``, a moving window per key in Redis (the ``limits`` library),
+shared by every service process and machine that uses the same Redis. With Redis configured
+but unreachable, requests are counted in the process's own buckets (each process then allows
+the limit) and ``/health`` says so; Redis is tried again after a pause.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+
+class Limiter(Protocol):
+    def take(self, key_id: int, per_minute: int) -> float:
+        """Spend one request of the key's allowance: 0 if allowed, else seconds to wait."""
+        ...
+
+    @property
+    def state(self) -> str:
+        """``process``, ``redis`` or ``process (redis unreachable: …)``, for /health."""
+        ...
 
 
 class RateLimiter:
@@ -32,6 +50,69 @@ class RateLimiter:
                 return 0.0
             self._buckets[key_id] = (tokens, now)
             return (1.0 - tokens) / rate
+
+    @property
+    def state(self) -> str:
+        return "process"
+
+
+class RedisRateLimiter:
+    """A moving window per key in Redis, shared by every process that uses ``url``. A Redis
+    error falls back to ``fallback`` (this process's buckets) for ``retry_s`` seconds, so an
+    outage costs one short timeout, not one per request."""
+
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "matcher",
+        fallback: RateLimiter | None = None,
+        timeout_s: float = 0.25,
+        retry_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
+        self._storage: Any = storage_from_string(
+            url, key_prefix=prefix, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
+        self._window = MovingWindowRateLimiter(self._storage)
+        self._fallback = fallback or RateLimiter()
+        self._retry_s, self._clock = retry_s, clock
+        self._down_until = 0.0
+        self.error: str | None = None
+
+    def take(self, key_id: int, per_minute: int) -> float:
+        from limits import RateLimitItemPerMinute
+
+        if self._clock() < self._down_until:
+            return self._fallback.take(key_id, per_minute)
+        item = RateLimitItemPerMinute(per_minute)
+        try:
+            if self._window.hit(item, "matcher-key", str(key_id)):
+                wait = 0.0
+            else:
+                reset, _ = self._window.get_window_stats(item, "matcher-key", str(key_id))
+                wait = max(1.0, reset - time.time())
+        except Exception as exc:  # noqa: BLE001 - any storage failure: count here instead
+            if self.error is None:
+                logger.warning("Redis rate limits unreachable (%s); counting per process", exc)
+            self.error = f"{exc.__class__.__name__}: {exc}"[:200]
+            self._down_until = self._clock() + self._retry_s
+            return self._fallback.take(key_id, per_minute)
+        if self.error is not None:
+            logger.info("Redis rate limits reachable again")
+            self.error = None
+        return wait
+
+    @property
+    def state(self) -> str:
+        return "redis" if self.error is None else f"process (redis unreachable: {self.error})"
+
+
+def make_limiter(redis_url: str | None, prefix: str = "matcher") -> Limiter:
+    """The shared limiter when a Redis URL is set, else this process's buckets."""
+    return RedisRateLimiter(redis_url, prefix) if redis_url else RateLimiter()
 
 
 class InFlight:

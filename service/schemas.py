@@ -623,6 +623,11 @@ class HealthPublic(BaseModel):
         0, description="deleted firms whose copies outside the database are still being removed"
     )
     erase_error: str | None = Field(None, description="why finishing an erasure failed")
+    rate_limits: str = Field(
+        "process",
+        description="where requests are counted: redis (shared by every process), process, "
+        "or process (redis unreachable: why)",
+    )
 
 
 # ---------------------------------------------------------------- admin pages (issue 19)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from .. import store
 from ..deps import HolderDep, SessionDep
@@ -10,7 +10,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthPublic)
-def health(holder: HolderDep, session: SessionDep) -> HealthPublic:
+def health(request: Request, holder: HolderDep, session: SessionDep) -> HealthPublic:
     """Liveness and what is indexed; no key needed."""
     engine = holder.engine
     model = ""
@@ -29,4 +29,5 @@ def health(holder: HolderDep, session: SessionDep) -> HealthPublic:
         save_error=holder.save_error,
         erasures_pending=len(store.pending_erasures(session)),
         erase_error=holder.erase_error,
+        rate_limits=request.app.state.limiter.state,
     )

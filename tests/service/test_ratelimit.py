@@ -3,9 +3,12 @@ and CORS closed unless configured."""
 
 from __future__ import annotations
 
+import os
+import secrets
+
 import pytest
 
-from service.ratelimit import RateLimiter
+from service.ratelimit import RateLimiter, RedisRateLimiter
 
 from .test_scenarios import ok
 
@@ -76,3 +79,74 @@ def test_cors_is_closed_unless_an_origin_is_configured(allowed, tmp_path, cache_
             assert (pre.headers.get("access-control-allow-origin") == origin) is ok_origin
             assert (got.headers.get("access-control-allow-origin") == origin) is ok_origin
             assert got.headers.get("access-control-allow-origin") in (None, origin)
+
+
+REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_or_skip() -> None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure: no Redis here
+        pytest.skip(f"no Redis at {REDIS_URL} ({exc.__class__.__name__}); shared limits untested")
+
+
+def test_redis_limits_are_shared_by_every_limiter_on_it():
+    """Two service processes = two limiters on one Redis: a key allowed 3 a minute gets its
+    fourth request refused whichever of them it reaches."""
+    _redis_or_skip()
+    prefix = f"matcher-test-{secrets.token_hex(4)}"
+    a, b = RedisRateLimiter(REDIS_URL, prefix), RedisRateLimiter(REDIS_URL, prefix)
+    got = [a.take(7, 3), b.take(7, 3), a.take(7, 3), b.take(7, 3)]
+    assert got[:3] == [0.0, 0.0, 0.0] and 1.0 <= got[3] <= 60.0
+    assert a.take(8, 3) == 0.0  # another key has its own window
+    assert a.state == b.state == "redis"
+    alone = RateLimiter()  # without Redis each process would have allowed all four
+    assert [alone.take(7, 3) for _ in range(2)] == [0.0, 0.0]
+
+
+def test_redis_down_counts_per_process_and_says_so():
+    now = [0.0]
+    down = RedisRateLimiter("redis://127.0.0.1:1/0", timeout_s=0.1, clock=lambda: now[0])
+    assert [down.take(1, 2) for _ in range(2)] == [0.0, 0.0]  # the process's own bucket
+    assert down.take(1, 2) > 0  # which still limits
+    assert down.state.startswith("process (redis unreachable: ")
+    now[0] += 11  # tried again after the pause, still down
+    down.take(2, 5)
+    assert down.state.startswith("process (redis unreachable")
+
+
+def test_two_apps_on_one_redis_share_a_keys_limit(db_url, tmp_path, cache_dir):
+    _redis_or_skip()
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    from .conftest import make_keys, make_settings
+
+    prefix = f"matcher-test-{secrets.token_hex(4)}"
+    apps = [
+        create_app(
+            make_settings(
+                db_url, tmp_path / f"svc{i}", cache_dir, redis_url=REDIS_URL, redis_prefix=prefix
+            )
+        )
+        for i in range(2)
+    ]
+    with TestClient(apps[0]) as one, TestClient(apps[1]) as two:
+        keys = make_keys(one.app)
+        assert ok(one.get("/health"))["rate_limits"] == "redis"
+        made = ok(
+            one.post(
+                "/keys",
+                json={"role": "recruiter", "name": "shared", "rate_per_min": 3},
+                headers=keys.header("admin"),
+            ),
+            201,
+        )
+        slow = {"Authorization": f"Bearer {made['key']}"}
+        codes = [c.get("/scenarios", headers=slow).status_code for c in (one, two, one, two)]
+        assert codes == [200, 200, 200, 429]
+        assert int(two.get("/scenarios", headers=slow).headers["retry-after"]) >= 1
